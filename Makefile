@@ -1,0 +1,61 @@
+# gorunit: a runit-compatible init system and service supervisor in Go.
+GO      ?= go
+PREFIX  ?= /usr
+DESTDIR ?=
+BIN      = bin
+LDFLAGS  = -s -w
+export CGO_ENABLED = 0
+
+# runit's commands, and chpst's personalities (symlinks to chpst).
+COMMANDS      = runit runit-init runsvdir runsv sv svlogd chpst tai64nlocal utmpset runsvchdir
+PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
+
+.PHONY: all build test test-short oracle install clean fmt vet fuzz
+
+all: build
+
+# Every main package under cmd/ into ./bin under its own name, static.
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
+	@if [ -x $(BIN)/chpst ]; then for p in $(PERSONALITIES); do ln -sf chpst $(BIN)/$$p; done; fi
+
+# runit's and busybox-static's Debian binaries, extracted (not installed),
+# as the reference the tests compare against.
+oracle:
+	@./scripts/fetch-oracle.sh
+
+# Every test (integration tests need root, ./bin and the oracle).
+test: build oracle
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 30m ./...
+
+# Unit tests only.
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# Installs under runit's usual (Debian) paths: /sbin/runit,
+# /lib/runit/runit-init, $(PREFIX)/bin/{chpst,runsv,runsvdir,sv,svlogd,...},
+# $(PREFIX)/sbin/{runsvchdir,utmpset}.
+install: build
+	install -d $(DESTDIR)/sbin $(DESTDIR)/lib/runit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	@for c in $(COMMANDS) $$(ls $(BIN)); do \
+	  [ -f $(BIN)/$$c ] && [ ! -L $(BIN)/$$c ] || continue; \
+	  case $$c in \
+	    runit) d=$(DESTDIR)/sbin ;; \
+	    runit-init) d=$(DESTDIR)/lib/runit ;; \
+	    runsvchdir|utmpset) d=$(DESTDIR)$(PREFIX)/sbin ;; \
+	    *) d=$(DESTDIR)$(PREFIX)/bin ;; \
+	  esac; \
+	  echo "install $$c -> $$d"; install -m 0755 $(BIN)/$$c $$d/$$c; \
+	done
+	@for p in $(PERSONALITIES); do ln -sf chpst $(DESTDIR)$(PREFIX)/bin/$$p; done
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN)
