@@ -1,0 +1,551 @@
+// Package sv is runit's sv(8): it sends commands to the runsv processes
+// supervising services, reports their status, and waits for commands to
+// take effect (with ./check scripts and timeouts). Invoked under another
+// name (a symlink in /etc/init.d) it is an LSB init script for the service
+// of that name.
+//
+// Output, exit codes and quirks follow runit 2.1.2 (Debian 2.1.2-54),
+// section 5 of the specification. The only deliberate difference is that
+// the wait loop also wakes up when runsv rewrites supervise/status or exits
+// (inotify), so it notices changes sooner than runit's 0.42 s poll, never
+// later.
+package sv
+
+import (
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/errstr"
+	"gorunit/internal/msg"
+	"gorunit/internal/scan"
+	"gorunit/internal/sgetopt"
+	"gorunit/internal/status"
+	"gorunit/internal/tai64"
+)
+
+const (
+	version      = "$Id: 900314260c6d52c986c5357673bea2f3bd3f4698 $"
+	synopsis     = " [-v] [-w sec] command service ..."
+	synopsisLSB  = " [-w sec] command"
+	defaultSvdir = "/etc/service/"
+	defaultWait  = 7
+)
+
+// What the command does to each service before waiting.
+const (
+	actNone    = iota // check: nothing is sent
+	actControl        // write acts to supervise/control
+	actStatus         // print the status line
+)
+
+// config is the result of parsing the command line.
+type config struct {
+	prog     string   // basename of argv[0]
+	lsb      bool     // invoked under a name other than "sv"
+	verbose  bool     // -v or -w
+	wait     uint64   // timeout in seconds
+	act      int      // actNone, actControl or actStatus
+	acts     string   // bytes to send, or the wait conditions
+	waits    bool     // whether to run the wait loop (runit's cbk)
+	kill     bool     // force-*: send k on timeout
+	services []string // as given
+}
+
+// usageError is returned by parse for every usage error; sv prints the
+// usage text (after the version line for -V) and exits 100, or 2 in LSB
+// mode.
+type usageError struct{ version bool }
+
+// parse interprets argv (with argv[0]) and the SVWAIT value as sv does.
+// It prints getopt's complaints about bad options itself.
+func parse(argv []string, svwait string, haveSvwait bool) (*config, *usageError) {
+	c := &config{wait: defaultWait, act: actControl, waits: true}
+	arg0 := ""
+	if len(argv) > 0 {
+		arg0 = argv[0]
+		argv = argv[1:]
+	}
+	c.prog = basename(arg0)
+	c.lsb = c.prog != "sv"
+	if haveSvwait {
+		c.wait = scan.Value(svwait)
+	}
+	p := sgetopt.New(c.prog, argv, "w:vV")
+	for {
+		o, a := p.Next()
+		if o == 0 {
+			break
+		}
+		switch o {
+		case 'w':
+			c.wait = scan.Value(a)
+			c.verbose = true
+		case 'v':
+			c.verbose = true
+		case 'V':
+			return nil, &usageError{version: true}
+		default:
+			return nil, &usageError{}
+		}
+	}
+	rest := p.Rest()
+	if len(rest) == 0 {
+		return nil, &usageError{}
+	}
+	action := rest[0]
+	if c.lsb {
+		c.services = []string{c.prog}
+	} else {
+		c.services = rest[1:]
+		if len(c.services) == 0 {
+			return nil, &usageError{}
+		}
+	}
+	if !c.command(action) {
+		return nil, &usageError{}
+	}
+	return c, nil
+}
+
+// command sets act, acts, waits and kill from the command word; false
+// means a usage error.
+func (c *config) command(action string) bool {
+	if action == "" {
+		return false
+	}
+	one := func() {
+		c.acts = action[:1]
+		c.waits = c.verbose
+	}
+	switch action[0] {
+	case 'x', 'e':
+		c.acts = "x"
+		c.waits = c.verbose
+	case 'X', 'E':
+		c.acts, c.kill = "x", true
+	case 'D':
+		c.acts, c.kill = "d", true
+	case 'T':
+		c.acts, c.kill = "tc", true
+	case 'c':
+		if action == "check" {
+			c.act, c.acts = actNone, "C"
+			break
+		}
+		one()
+	case 't':
+		if action == "try-restart" {
+			c.acts = "tc"
+			break
+		}
+		one()
+	case 'u', 'd', 'o', 'p', 'h', 'a', 'i', 'k', 'q', '1', '2':
+		one()
+	case 's':
+		switch action {
+		case "shutdown":
+			c.acts = "x"
+		case "start":
+			c.acts = "u"
+		case "stop":
+			c.acts = "d"
+		default:
+			if c.lsb && action != "status" {
+				return false
+			}
+			c.act, c.acts, c.waits = actStatus, "s", false
+		}
+	case 'r':
+		switch action {
+		case "restart":
+			c.acts = "tcu"
+		case "reload":
+			c.acts = "h"
+		default:
+			return false
+		}
+	case 'f':
+		switch action {
+		case "force-reload":
+			c.acts = "tc"
+		case "force-restart":
+			c.acts = "tcu"
+		case "force-shutdown":
+			c.acts = "x"
+		case "force-stop":
+			c.acts = "d"
+		default:
+			return false
+		}
+		c.kill = true
+	default:
+		return false
+	}
+	return true
+}
+
+func basename(s string) string {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return s[i+1:]
+		}
+	}
+	return s
+}
+
+// exitNow unwinds to Main with an exit code (runit's done() and fatal
+// errors exit from deep inside).
+type exitNow int
+
+// sv is the state of one run.
+type sv struct {
+	*config
+	svdir  string
+	curdir int
+	rc     int // errors so far
+
+	tstart tai64.N   // when sv started (whole seconds compared with since)
+	start  time.Time // the same, for the elapsed time of the wait loop
+	tnow   tai64.N   // time of the current round, for the status lines
+
+	cur   string // service being handled, for messages
+	islog bool   // handling <service>/log in the status command
+	st    [status.Size]byte
+	out   []byte // stdout buffer, written at runit's flush points
+}
+
+// Main runs sv with argv (argv[0] included) and returns the exit code.
+// It changes the working directory while it runs and restores it before
+// returning.
+func Main(argv []string) (code int) {
+	svwait, haveSvwait := syscall.Getenv("SVWAIT")
+	c, uerr := parse(argv, svwait, haveSvwait)
+	if uerr != nil {
+		usageCode := 100
+		if len(argv) > 0 && basename(argv[0]) != "sv" {
+			usageCode = 2
+		}
+		if uerr.version {
+			msg.Err(version)
+		}
+		syn := synopsis
+		if usageCode == 2 {
+			syn = synopsisLSB
+		}
+		prog := ""
+		if len(argv) > 0 {
+			prog = basename(argv[0])
+		}
+		msg.Err("usage: ", prog, syn, "\n")
+		return usageCode
+	}
+	s := &sv{config: c, svdir: defaultSvdir, curdir: -1}
+	if d, ok := syscall.Getenv("SVDIR"); ok {
+		s.svdir = d
+	}
+	defer func() {
+		if s.curdir >= 0 {
+			unix.Fchdir(s.curdir)
+			unix.Close(s.curdir)
+		}
+		if r := recover(); r != nil {
+			e, ok := r.(exitNow)
+			if !ok {
+				panic(r)
+			}
+			code = int(e)
+		}
+	}()
+	return s.run()
+}
+
+func (s *sv) run() int {
+	s.tstart = tai64.Now()
+	s.start = time.Now()
+	s.tnow = s.tstart
+	fd, err := unix.Open(".", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		s.fatal("unable to open current directory", err)
+	}
+	s.curdir = fd
+
+	// Send (or print) in argument order; a service whose directory or
+	// status cannot be used is dropped.
+	live := make([]bool, len(s.services))
+	for i, name := range s.services {
+		s.cur = name
+		ok := s.enter(name, true)
+		if ok && s.act != actNone {
+			var r int
+			if s.act == actControl {
+				r = s.control(s.acts)
+			} else {
+				r = s.status()
+			}
+			ok = r != -1
+		}
+		live[i] = ok
+		s.back()
+	}
+	if s.waits {
+		s.waitLoop(live)
+	}
+	if s.rc > 99 {
+		return 99
+	}
+	return s.rc
+}
+
+// enter changes to the directory of service name: a name not starting
+// with '/' or '.' is looked up in $SVDIR. In the first pass (full) names
+// that are empty or end in '/' are also taken relative to the current
+// directory; the waiting phase applies only the first-character test
+// (runit's QUIRK).
+func (s *sv) enter(name string, full bool) bool {
+	inSvdir := name == "" || (name[0] != '/' && name[0] != '.')
+	if full {
+		inSvdir = name != "" && name[0] != '/' && name[0] != '.' && name[len(name)-1] != '/'
+	}
+	var err error
+	if !inSvdir {
+		err = unix.Chdir(name)
+	} else if err = unix.Chdir(s.svdir); err == nil {
+		err = unix.Chdir(name)
+	}
+	if err != nil {
+		s.fail("unable to change to service directory", err)
+		return false
+	}
+	return true
+}
+
+// back returns to the directory sv was started in.
+func (s *sv) back() {
+	if err := unix.Fchdir(s.curdir); err != nil {
+		s.fatal("unable to change to original directory", err)
+	}
+}
+
+// Output. Lines for stdout are collected in s.out and written at the
+// points where runit flushes, so odd combinations ("timeout: " followed by
+// a warning) come out as runit's do. Write errors are ignored.
+
+func (s *sv) outs(parts ...string) {
+	for _, p := range parts {
+		s.out = append(s.out, p...)
+	}
+}
+
+func (s *sv) flush(p string) {
+	s.outs(p)
+	s.flushOut()
+}
+
+func (s *sv) flushOut() {
+	b := s.out
+	for len(b) > 0 {
+		n, err := unix.Write(1, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			break
+		}
+		b = b[n:]
+	}
+	s.out = s.out[:0]
+}
+
+func (s *sv) who() {
+	s.outs(s.cur)
+	if s.islog {
+		s.outs("/log")
+	}
+	s.outs(": ")
+}
+
+func (s *sv) fail(m string, err error) {
+	s.rc++
+	s.outs("fail: ")
+	s.who()
+	s.outs(m, ": ", errstr.Str(err))
+	s.flush("\n")
+}
+
+func (s *sv) failx(m string) {
+	s.rc++
+	s.outs("fail: ")
+	s.who()
+	s.outs(m)
+	s.flush("\n")
+}
+
+func (s *sv) warn(m string, err error) {
+	s.rc++
+	s.outs("warning: ")
+	s.who()
+	s.outs(m)
+	if err != nil {
+		s.outs(": ", errstr.Str(err))
+	}
+	s.flush("\n")
+}
+
+func (s *sv) ok(m string) {
+	s.outs("ok: ")
+	s.who()
+	s.outs(m)
+	s.flush("\n")
+}
+
+func (s *sv) fatal(m string, err error) {
+	msg.Err("fatal: ", m, ": ", errstr.Str(err))
+	if s.lsb {
+		panic(exitNow(151))
+	}
+	panic(exitNow(100))
+}
+
+// statusGet checks that runsv runs and reads supervise/status into s.st:
+// 1 on success, 0 if runsv is not running, -1 on errors (all reported).
+func (s *sv) statusGet() int {
+	fd, err := unix.Open("supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ENXIO {
+			if s.acts[0] == 'x' {
+				s.ok("runsv not running")
+			} else {
+				s.failx("runsv not running")
+			}
+			return 0
+		}
+		s.warn("unable to open supervise/ok", err)
+		return -1
+	}
+	unix.Close(fd)
+	fd, err = unix.Open("supervise/status", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		s.warn("unable to open supervise/status", err)
+		return -1
+	}
+	// One read straight into the buffer, like runit: a longer file is
+	// accepted, a short one leaves the buffer partly overwritten.
+	n, err := unix.Read(fd, s.st[:])
+	unix.Close(fd)
+	switch {
+	case err != nil:
+		s.warn("unable to read supervise/status", err)
+		return -1
+	case n != status.Size:
+		s.warn("unable to read supervise/status: bad format", nil)
+		return -1
+	}
+	return 1
+}
+
+func (s *sv) record() status.Record {
+	r, _ := status.Decode(s.st[:])
+	return r
+}
+
+// statusPrint appends the status line of the current directory's service
+// under name (without newline): 1 if it has a process, 2 if not, 0 if the
+// down file could not be checked (then nothing is printed).
+func (s *sv) statusPrint(name string) int {
+	var fi unix.Stat_t
+	normallyUp := false
+	if err := unix.Stat("down", &fi); err != nil {
+		if err != unix.ENOENT {
+			msg.Err("warning: unable to stat ", s.cur, "/down: ", errstr.Str(err))
+			return 0
+		}
+		normallyUp = true
+	}
+	r := s.record()
+	s.outs(status.Line(name, r, s.tnow.Sec, !normallyUp))
+	if r.PID != 0 {
+		return 1
+	}
+	return 2
+}
+
+// status is the status command for the service in the current directory,
+// followed by its log service. In LSB mode it ends sv with the init-script
+// exit code.
+func (s *sv) status() int {
+	switch s.statusGet() {
+	case -1:
+		if s.lsb {
+			panic(exitNow(4))
+		}
+		return 0
+	case 0:
+		return 0
+	}
+	rc := s.statusPrint(s.cur)
+	if err := unix.Chdir("log"); err != nil {
+		if err != unix.ENOENT {
+			s.outs("; ")
+			s.islog = true
+			s.warn("unable to change directory", err)
+		} else {
+			s.outs("\n")
+		}
+	} else {
+		s.outs("; ")
+		s.islog = true
+		// QUIRK kept: a log status that cannot be read (-1) still prints
+		// a line, from the main service's status bytes.
+		if s.statusGet() != 0 {
+			rc = s.statusPrint("log")
+			s.outs("\n")
+		}
+	}
+	s.islog = false
+	s.flushOut()
+	if s.lsb {
+		switch rc {
+		case 1:
+			panic(exitNow(0))
+		case 2:
+			panic(exitNow(3))
+		default:
+			panic(exitNow(4))
+		}
+	}
+	return rc
+}
+
+// control writes a to supervise/control unless the service already wants
+// what a asks for: 1 written, 0 skipped, -1 failed (reported).
+func (s *sv) control(a string) int {
+	if s.statusGet() <= 0 {
+		return -1
+	}
+	if s.st[17] == a[0] && (a[0] != 'd' || s.st[18] == 1) {
+		return 0
+	}
+	fd, err := unix.Open("supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err != unix.ENXIO {
+			s.warn("unable to open supervise/control", err)
+		} else if a[0] == 'x' {
+			s.ok("runsv not running")
+		} else {
+			s.failx("runsv not running")
+		}
+		return -1
+	}
+	n, err := unix.Write(fd, []byte(a))
+	unix.Close(fd)
+	if n != len(a) {
+		if err == nil {
+			err = unix.EAGAIN
+		}
+		s.warn("unable to write to supervise/control", err)
+		return -1
+	}
+	return 1
+}

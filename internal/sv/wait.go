@@ -1,0 +1,331 @@
+package sv
+
+import (
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/errstr"
+	"gorunit/internal/msg"
+	"gorunit/internal/tai64"
+)
+
+// tick is runit's poll interval while waiting.
+const tick = 420 * time.Millisecond
+
+// waitLoop waits until every live service satisfies the conditions in
+// s.acts or its time is up. Like runit it checks every service right away,
+// then again 0.42 s after the end of each round; in addition a service is
+// re-checked as soon as its runsv rewrites supervise/status or exits. The
+// timeout is runit's: elapsed time strictly greater than -w seconds.
+func (s *sv) waitLoop(live []bool) {
+	w := newWatcher()
+	defer w.close()
+	due := make([]bool, len(live))
+	copy(due, live)
+	first := true
+	var next time.Time
+	for {
+		elapsed := 0.0
+		if !first {
+			s.tnow = tai64.Now()
+			elapsed = time.Since(s.start).Seconds()
+		}
+		pending := 0
+		for i, name := range s.services {
+			if !live[i] {
+				continue
+			}
+			if !due[i] {
+				pending++
+				continue
+			}
+			s.cur = name
+			if !s.enter(name, false) {
+				live[i] = false
+				s.back()
+				continue
+			}
+			if first {
+				w.add(i)
+			}
+			if s.check() != 0 {
+				live[i] = false
+			}
+			if live[i] && elapsed > float64(s.wait) {
+				s.timeout()
+				live[i] = false
+			}
+			if live[i] {
+				pending++
+			}
+			s.back()
+		}
+		if pending == 0 {
+			return
+		}
+		if first || !next.After(time.Now()) {
+			next = time.Now().Add(tick)
+		}
+		first = false
+		if !w.wait(next, due, live) {
+			copy(due, live)
+			next = time.Time{}
+		}
+	}
+}
+
+// timeout reports a service whose time is up; force-* commands also kill
+// it.
+func (s *sv) timeout() {
+	if s.kill {
+		s.outs("kill: ")
+	} else {
+		s.outs("timeout: ")
+	}
+	if s.statusGet() > 0 {
+		s.statusPrint(s.cur)
+		s.rc++
+	}
+	s.flush("\n")
+	if s.kill {
+		s.control("k")
+	}
+}
+
+// check evaluates the wait conditions for the service in the current
+// directory: 1 done (ok printed; or runsv gone while waiting for exit),
+// 0 not yet, -1 given up (reported).
+func (s *sv) check() int {
+	r := s.statusGet()
+	if r == -1 {
+		return -1
+	}
+	for i := 0; i < len(s.acts); i++ {
+		c := s.acts[i]
+		if r == 0 {
+			if c == 'x' {
+				return 1
+			}
+			return -1
+		}
+		rec := s.record()
+		pid := rec.PID
+		switch c {
+		case 'x':
+			return 0
+		case 'u':
+			if pid == 0 || rec.State != 1 || !s.checkScript() {
+				return 0
+			}
+		case 'd':
+			if pid != 0 || rec.State != 0 {
+				return 0
+			}
+		case 'C':
+			if pid != 0 && !s.checkScript() {
+				return 0
+			}
+		case 't', 'k':
+			if pid == 0 && rec.Want == 'd' {
+				break
+			}
+			if s.tstart.Sec > rec.Since.Sec || pid == 0 || s.st[18] != 0 || !s.checkScript() {
+				return 0
+			}
+		case 'o':
+			if (pid == 0 && s.tstart.Sec > rec.Since.Sec) || (pid != 0 && rec.Want != 'd') {
+				return 0
+			}
+		case 'p':
+			if pid != 0 && s.st[16] == 0 {
+				return 0
+			}
+		case 'c':
+			if pid != 0 && s.st[16] != 0 {
+				return 0
+			}
+		}
+	}
+	s.outs("ok: ")
+	s.statusPrint(s.cur)
+	s.flush("\n")
+	return 1
+}
+
+// checkScript runs ./check in the current directory with stdout closed:
+// true if there is none, or it exits 0 (or is killed by a signal: runit
+// looks only at wstatus>>8), or it cannot be executed (runit's child then
+// warns and exits 0).
+func (s *sv) checkScript() bool {
+	var fi unix.Stat_t
+	if err := unix.Stat("check", &fi); err != nil {
+		if err == unix.ENOENT {
+			return true
+		}
+		msg.Err("warning: unable to stat ", s.cur, "/check: ", errstr.Str(err))
+		return false
+	}
+	files := []uintptr{0, ^uintptr(0), 2}
+	for _, fd := range []int{0, 2} {
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+			files[fd] = ^uintptr(0) // closed in sv: closed in the child too
+		}
+	}
+	pid, err := syscall.ForkExec("check", []string{"./check"}, &syscall.ProcAttr{
+		Env:   syscall.Environ(),
+		Files: files,
+	})
+	if err != nil {
+		// ForkExec reports fork and exec failures alike; only resource
+		// shortage means the fork failed.
+		if err == syscall.EAGAIN || err == syscall.ENOMEM {
+			msg.Err("warning: unable to fork for ", s.cur, "/check: ", errstr.Str(err))
+			return false
+		}
+		msg.Err("warning: unable to run ", s.cur, "/check: ", errstr.Str(err))
+		return true
+	}
+	var ws unix.WaitStatus
+	for {
+		_, err = unix.Wait4(pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		msg.Err("warning: unable to wait for child ", s.cur, "/check: ", errstr.Str(err))
+		return false
+	}
+	return ws>>8 == 0
+}
+
+// watcher wakes the wait loop when a runsv rewrites supervise/status
+// (rename of status.new, or a close after writing status in place) or
+// closes supervise/ok, which only runsv holds open for reading, i.e. exits.
+// sv's own accesses (status read, ok opened write-only) trigger neither.
+// A nil watcher (no inotify) just sleeps until the next tick.
+type watcher struct {
+	fd  int
+	dir map[int32][]int // watch on supervise/ -> services
+	ok  map[int32][]int // watch on supervise/ok -> services
+	buf [4096]byte
+}
+
+func newWatcher() *watcher {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return nil
+	}
+	return &watcher{fd: fd, dir: map[int32][]int{}, ok: map[int32][]int{}}
+}
+
+func (w *watcher) close() {
+	if w != nil {
+		unix.Close(w.fd)
+	}
+}
+
+// add watches the service (index i) in the current directory. Failures
+// only mean no early wake-up.
+func (w *watcher) add(i int) {
+	if w == nil {
+		return
+	}
+	if wd, err := unix.InotifyAddWatch(w.fd, "supervise", unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_ONLYDIR); err == nil {
+		w.dir[int32(wd)] = append(w.dir[int32(wd)], i)
+	}
+	if wd, err := unix.InotifyAddWatch(w.fd, "supervise/ok", unix.IN_CLOSE_NOWRITE); err == nil {
+		w.ok[int32(wd)] = append(w.ok[int32(wd)], i)
+	}
+}
+
+// wait sleeps until next or until a watched service changes. It returns
+// true with due set to the live services that changed, or false when the
+// tick is reached (or events were lost): then every service is due.
+func (w *watcher) wait(next time.Time, due, live []bool) bool {
+	for {
+		d := time.Until(next)
+		if d <= 0 {
+			return false
+		}
+		if w == nil {
+			time.Sleep(d)
+			continue
+		}
+		ms := int((d + time.Millisecond - 1) / time.Millisecond)
+		fds := []unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, ms)
+		if err == unix.EINTR || n == 0 {
+			continue
+		}
+		if err != nil {
+			time.Sleep(d)
+			return false
+		}
+		for i := range due {
+			due[i] = false
+		}
+		any, lost := w.read(due, live)
+		if lost {
+			return false
+		}
+		if any {
+			return true
+		}
+	}
+}
+
+// read drains the inotify descriptor, marking the live services with
+// relevant events in due.
+func (w *watcher) read(due, live []bool) (any, lost bool) {
+	for {
+		n, err := unix.Read(w.fd, w.buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			if err != nil && err != unix.EAGAIN {
+				return any, true
+			}
+			return any, false
+		}
+		b := w.buf[:n]
+		for len(b) >= unix.SizeofInotifyEvent {
+			wd := int32(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+			mask := uint32(b[4]) | uint32(b[5])<<8 | uint32(b[6])<<16 | uint32(b[7])<<24
+			l := int(uint32(b[12]) | uint32(b[13])<<8 | uint32(b[14])<<16 | uint32(b[15])<<24)
+			if unix.SizeofInotifyEvent+l > len(b) {
+				break
+			}
+			name := b[unix.SizeofInotifyEvent : unix.SizeofInotifyEvent+l]
+			b = b[unix.SizeofInotifyEvent+l:]
+			if mask&unix.IN_Q_OVERFLOW != 0 {
+				lost = true
+				continue
+			}
+			var svc []int
+			if s, ok := w.ok[wd]; ok && mask&unix.IN_CLOSE_NOWRITE != 0 {
+				svc = s
+			} else if s, ok := w.dir[wd]; ok && mask&(unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE) != 0 && cstr(name) == "status" {
+				svc = s
+			}
+			for _, i := range svc {
+				if live[i] {
+					due[i] = true
+					any = true
+				}
+			}
+		}
+	}
+}
+
+func cstr(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
