@@ -1,0 +1,22 @@
+// Command chpst runs a program with a changed process state (runit's
+// chpst); under the names envdir, envuidgid, setuidgid, softlimit, setlock
+// and pgrphack it behaves like those daemontools programs.
+package main
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+
+	"gorunit/internal/chpst"
+)
+
+func init() {
+	// The nice level is per thread, and the program inherits the state
+	// of the thread that calls execve: keep main on the main thread.
+	runtime.LockOSThread()
+}
+
+func main() {
+	os.Exit(chpst.Main(os.Args, syscall.Environ()))
+}

@@ -1,0 +1,256 @@
+package chpst
+
+import (
+	"syscall"
+
+	"gorunit/internal/envdir"
+	"gorunit/internal/errstr"
+	"gorunit/internal/msg"
+)
+
+const (
+	fatal   = "chpst: fatal: "
+	warning = "chpst: warning: "
+)
+
+// rlimit resources in Limits order.
+var resources = [NumLimits]int{
+	LimData:    syscall.RLIMIT_DATA,
+	LimStack:   syscall.RLIMIT_STACK,
+	LimMemlock: 0x8, // RLIMIT_MEMLOCK
+	LimAS:      syscall.RLIMIT_AS,
+	LimNofile:  syscall.RLIMIT_NOFILE,
+	LimNproc:   0x6, // RLIMIT_NPROC
+	LimFsize:   syscall.RLIMIT_FSIZE,
+	LimCore:    syscall.RLIMIT_CORE,
+	LimRSS:     0x5, // RLIMIT_RSS
+	LimCPU:     syscall.RLIMIT_CPU,
+}
+
+// Main runs chpst with argv (argv[0] selects the personality) and the
+// environment environ. It only returns if no program was run: the exit
+// code, the message has been printed. The caller must have locked the
+// goroutine to the main OS thread (runtime.LockOSThread in an init
+// function): the nice level is per thread in Linux, and the thread that
+// calls execve is the one whose nice value the program inherits.
+func Main(argv, environ []string) int {
+	c, ex := Parse(argv)
+	if ex != nil {
+		writeAll(2, ex.Stderr)
+		return ex.Code
+	}
+	return Run(c, environ, DefaultResolver)
+}
+
+// Run applies c in runit's fixed order and execs the program. It returns
+// only on failure, with the exit code (the message has been printed).
+func Run(c *Config, environ []string, r Resolver) int {
+	var changes []string
+
+	// 1. new session.
+	if c.Setsid {
+		syscall.Setsid()
+	}
+	// 2. environment directory, relative to the original root and cwd.
+	if c.HasEnvDir {
+		o := envdir.Options{SkipDirs: c.EnvDirSkip}
+		if c.Verbose {
+			o.Warn = func(text string) { msg.Err(warning, text) }
+		}
+		ch, err := envdir.Read(c.EnvDir, o)
+		if err != nil {
+			return die(err.(*envdir.Error).Msg())
+		}
+		changes = append(changes, ch...)
+	}
+	// 3. root directory.
+	if c.HasRoot {
+		if err := syscall.Chdir(c.Root); err != nil {
+			return die("unable to change directory: " + c.Root + ": " + errstr.Str(err))
+		}
+		if err := syscall.Chroot("."); err != nil {
+			return die("unable to change root directory: " + errstr.Str(err))
+		}
+	}
+	// 4. nice level.
+	if c.Nice != 0 {
+		if err := nice(int32(c.Nice)); err != nil {
+			return die("unable to set nice level: " + errstr.Str(err))
+		}
+	}
+	// 5. UID and GID in the environment (looked up after the chroot).
+	if c.HasEnvUser {
+		ids, m := r.Resolve(c.EnvUser, c.UserExt)
+		if m != "" {
+			return die(m)
+		}
+		changes = append(changes, "GID="+utoa(ids.GIDs[0]), "UID="+utoa(ids.UID))
+	}
+	// 6. user and groups.
+	if c.HasSetUser {
+		ids, m := r.Resolve(c.SetUser, c.UserExt)
+		if m != "" {
+			return die(m)
+		}
+		if err := syscall.Setgroups(gidInts(ids.GIDs)); err != nil {
+			return die("unable to setgroups: " + errstr.Str(err))
+		}
+		if err := syscall.Setgid(int(ids.GIDs[0])); err != nil {
+			return die("unable to setgid: " + errstr.Str(err))
+		}
+		if err := syscall.Setuid(int(ids.UID)); err != nil {
+			return die("unable to setuid: " + errstr.Str(err))
+		}
+	}
+	// 7. lock; the descriptor stays open across exec.
+	if c.HasLock {
+		if m := lock(c.Lock, c.LockWait); m != "" {
+			if c.LockQuiet {
+				return 0
+			}
+			return die(m)
+		}
+	}
+	// 8. standard descriptors.
+	for fd, name := range [3]string{"stdin", "stdout", "stderr"} {
+		if c.Close[fd] {
+			if err := syscall.Close(fd); err != nil {
+				return die("unable to close " + name + ": " + errstr.Str(err))
+			}
+		}
+	}
+	// 9. resource limits.
+	for i, v := range c.Limits {
+		if v == Unset {
+			continue
+		}
+		var rl syscall.Rlimit
+		if err := syscall.Getrlimit(resources[i], &rl); err != nil {
+			return die("unable to getrlimit(): " + errstr.Str(err))
+		}
+		if v < 0 || uint64(v) > rl.Max {
+			rl.Cur = rl.Max
+		} else {
+			rl.Cur = uint64(v)
+		}
+		// syscall.Setrlimit (not x/sys/unix): for RLIMIT_NOFILE it also
+		// stops syscall.Exec from restoring the soft limit the Go runtime
+		// found at start-up.
+		if err := syscall.Setrlimit(resources[i], &rl); err != nil {
+			return die("unable to setrlimit(): " + errstr.Str(err))
+		}
+	}
+	// 10. exec, searching the PATH chpst was started with.
+	file := c.Args[0]
+	args := c.Args
+	if c.HasArgv0 {
+		args = append([]string{c.Argv0}, c.Args[1:]...)
+	}
+	env := Env(environ, changes)
+	path, havePath := Getenv(environ, "PATH")
+	err := execSearch(file, path, havePath, args, env)
+	if c.LockQuiet {
+		return 0
+	}
+	return die("unable to run: " + file + ": " + errstr.Str(err))
+}
+
+// execSearch execs file like runit's pathexec: every candidate is tried;
+// "not found" goes on, "access denied"/"permission denied"/"is a
+// directory" are remembered and go on, anything else stops the search.
+// It returns the error to report.
+func execSearch(file, path string, havePath bool, argv, env []string) error {
+	var saved, err error
+	for _, name := range SearchPath(file, path, havePath) {
+		err = syscall.Exec(name, argv, env)
+		if err == syscall.ENOENT {
+			continue
+		}
+		saved = err
+		if err != syscall.EACCES && err != syscall.EPERM && err != syscall.EISDIR {
+			return err
+		}
+	}
+	if saved != nil {
+		return saved
+	}
+	return err
+}
+
+// nice changes the calling thread's nice value by inc like nice(3).
+func nice(inc int32) error {
+	const prioProcess = 0
+	prio, err := syscall.Getpriority(prioProcess, 0)
+	if err != nil {
+		return err
+	}
+	// The raw system call returns 20 - nice.
+	cur := int32(20 - prio)
+	if err := syscall.Setpriority(prioProcess, 0, int(cur+inc)); err != nil {
+		if err == syscall.EACCES {
+			err = syscall.EPERM
+		}
+		return err
+	}
+	return nil
+}
+
+// lock opens file for appending (created 0600) and takes an exclusive
+// flock, waiting or not. The descriptor is not close-on-exec. It returns
+// the failure message, "" on success.
+func lock(file string, wait bool) string {
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Open(file, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_APPEND|syscall.O_CREAT, 0600)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return "unable to open lock: " + file + ": " + errstr.Str(err)
+	}
+	how := syscall.LOCK_EX
+	if !wait {
+		how |= syscall.LOCK_NB
+	}
+	for {
+		err = syscall.Flock(fd, how)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return "unable to lock: " + file + ": " + errstr.Str(err)
+	}
+	return ""
+}
+
+func die(text string) int {
+	msg.Err(fatal, text)
+	return 111
+}
+
+func gidInts(g []uint32) []int {
+	out := make([]int, len(g))
+	for i, v := range g {
+		out[i] = int(v)
+	}
+	return out
+}
+
+func utoa(v uint32) string { return msg.Itoa(int64(v)) }
+
+func writeAll(fd int, s string) {
+	b := []byte(s)
+	for len(b) > 0 {
+		n, err := syscall.Write(fd, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
