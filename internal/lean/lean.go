@@ -30,7 +30,7 @@ func Init() []string {
 	env := syscall.Environ()
 	n := len(env)
 	if n >= 2 && env[n-1] == marker && env[n-2] == maxprocs {
-		env = env[:n-2:n-2]
+		env = env[: n-2 : n-2]
 		os.Unsetenv("GORUNIT_LEAN")
 		os.Unsetenv("GOMAXPROCS")
 		debug.SetGCPercent(10)
