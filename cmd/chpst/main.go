@@ -1,6 +1,12 @@
 // Command chpst runs a program with a changed process state (runit's
 // chpst); under the names envdir, envuidgid, setuidgid, softlimit, setlock
 // and pgrphack it behaves like those daemontools programs.
+//
+// containermaxprocs=0: otherwise the runtime keeps two cgroup files open
+// for the life of the process, and the lock file of -l/-L would not get
+// the lowest free descriptor number (3) it gets with runit.
+//
+//go:debug containermaxprocs=0
 package main
 
 import (

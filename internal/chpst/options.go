@@ -49,8 +49,9 @@ const (
 
 // Config is a parsed command line.
 type Config struct {
-	Name string // personality: chpst, envdir, envuidgid, setuidgid, softlimit, setlock, pgrphack
-	Prog string // name for messages: basename of argv[0] without a leading 'd'
+	Name    string // personality: chpst, envdir, envuidgid, setuidgid, softlimit, setlock, pgrphack
+	Prog    string // name for usage lines: basename of argv[0] without a leading 'd'
+	OptProg string // name for option errors: basename of argv[0]
 
 	Setsid bool
 
@@ -85,15 +86,9 @@ type Exit struct {
 }
 
 // Personality returns the personality name and the program name used in
-// messages for argv[0].
+// usage lines for argv[0].
 func Personality(argv0 string) (name, prog string) {
-	prog = argv0
-	for i := len(argv0) - 1; i >= 0; i-- {
-		if argv0[i] == '/' {
-			prog = argv0[i+1:]
-			break
-		}
-	}
+	prog = basename(argv0)
 	if len(prog) > 0 && prog[0] == 'd' {
 		prog = prog[1:]
 	}
@@ -102,6 +97,15 @@ func Personality(argv0 string) (name, prog string) {
 		return prog, prog
 	}
 	return "chpst", prog
+}
+
+func basename(s string) string {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '/' {
+			return s[i+1:]
+		}
+	}
+	return s
 }
 
 func usage(prog, synopsis string) *Exit {
@@ -140,6 +144,7 @@ func Parse(argv []string) (*Config, *Exit) {
 	}
 	c := &Config{}
 	c.Name, c.Prog = Personality(a0)
+	c.OptProg = basename(a0)
 	for i := range c.Limits {
 		c.Limits[i] = Unset
 	}
@@ -176,7 +181,7 @@ func Parse(argv []string) (*Config, *Exit) {
 
 func parseChpst(c *Config, argv []string) (*Config, *Exit) {
 	const opts = "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vVP012"
-	p := sgetopt.New(c.Prog, argv, opts)
+	p := sgetopt.New(c.OptProg, argv, opts)
 	p.Quiet = true
 	bad := func() (*Config, *Exit) { return nil, usage(c.Prog, usageChpst) }
 	for {
@@ -247,7 +252,7 @@ func parseChpst(c *Config, argv []string) (*Config, *Exit) {
 			return nil, &Exit{Stderr: Version + "\n" + "usage: " + c.Prog + usageChpst + "\n\n", Code: 100}
 		default:
 			e := usage(c.Prog, usageChpst)
-			e.Stderr = optError(c.Prog, p, opts) + e.Stderr
+			e.Stderr = optError(c.OptProg, p, opts) + e.Stderr
 			return nil, e
 		}
 	}
@@ -262,7 +267,7 @@ func parseChpst(c *Config, argv []string) (*Config, *Exit) {
 
 func parseSetlock(c *Config, argv []string) (*Config, *Exit) {
 	const opts = "nNxX"
-	p := sgetopt.New(c.Prog, argv, opts)
+	p := sgetopt.New(c.OptProg, argv, opts)
 	p.Quiet = true
 	c.HasLock = true
 	for {
@@ -281,7 +286,7 @@ func parseSetlock(c *Config, argv []string) (*Config, *Exit) {
 			c.LockQuiet = false
 		default:
 			e := usage(c.Prog, usageSetlock)
-			e.Stderr = optError(c.Prog, p, opts) + e.Stderr
+			e.Stderr = optError(c.OptProg, p, opts) + e.Stderr
 			return nil, e
 		}
 	}
@@ -296,7 +301,7 @@ func parseSetlock(c *Config, argv []string) (*Config, *Exit) {
 
 func parseSoftlimit(c *Config, argv []string) (*Config, *Exit) {
 	const opts = "a:c:d:f:l:m:o:p:r:s:t:"
-	p := sgetopt.New(c.Prog, argv, opts)
+	p := sgetopt.New(c.OptProg, argv, opts)
 	p.Quiet = true
 	for {
 		o, arg := p.Next()
@@ -305,7 +310,7 @@ func parseSoftlimit(c *Config, argv []string) (*Config, *Exit) {
 		}
 		if o == sgetopt.Bad {
 			e := usage(c.Prog, usageSoftlimit)
-			e.Stderr = optError(c.Prog, p, opts) + e.Stderr
+			e.Stderr = optError(c.OptProg, p, opts) + e.Stderr
 			return nil, e
 		}
 		v := Hard

@@ -152,7 +152,8 @@ func Run(c *Config, environ []string, r Resolver) int {
 	if c.LockQuiet {
 		return 0
 	}
-	return die("unable to run: " + file + ": " + errstr.Str(err))
+	// runit names the program by its (possibly replaced) argv[0].
+	return die("unable to run: " + args[0] + ": " + errstr.Str(err))
 }
 
 // execSearch execs file like runit's pathexec: every candidate is tried;
