@@ -1,0 +1,556 @@
+// Package runsvdir implements runit's runsvdir: it starts one runsv for
+// every service directory found in a directory and keeps them running.
+//
+// One thread of control does everything: a single poll(2) loop waits on a
+// self-pipe fed by the signal handler (SIGCHLD, SIGTERM, SIGHUP, SIGALRM),
+// an inotify descriptor watching the directory, and the read end of the
+// readproctitle log pipe. Children are started with syscall.ForkExec
+// through gorunit/reaper, which collects them with wait4(-1).
+//
+// runit's rules are kept (see the specification, section 3): services are
+// identified by the device and inode of their directory, dot-names are
+// skipped, the directory is rescanned when its mtime, inode or device
+// changes, when a runsv exits or a new service was added, on SIGALRM, and
+// at most once per second; idle, runsvdir wakes every 5 seconds. On top of
+// that a runsv's exit wakes runsvdir at once (runit only notices it at the
+// next periodic wake-up), inotify makes a new entry visible within a
+// second, and each periodic wake-up checks that every service name still
+// leads to the directory being supervised, so that a service directory
+// removed or replaced behind a symlink is noticed.
+package runsvdir
+
+import (
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/errstr"
+	"gorunit/internal/msg"
+	"gorunit/internal/proctitle"
+	"gorunit/internal/tai64"
+	"gorunit/reaper"
+)
+
+// MaxServices is runit's limit on the number of services one runsvdir
+// supervises.
+const MaxServices = 1000
+
+const (
+	second    = int64(time.Second)
+	idleWait  = 5 * second   // poll timeout without pending work
+	checkWait = 1 * second   // minimum time between two scans
+	beatEvery = 900 * second // readproctitle heartbeat period
+	settle    = 1 * second   // a directory made in place gets this long to be filled
+	logKeep   = 5            // bytes of the log argument never overwritten
+	logMin    = 7            // shortest log argument accepted
+	stampName = "./.forced-rescan"
+)
+
+// bits in runner.pending, set by the signal forwarder.
+const (
+	sigChild uint32 = 1 << iota
+	sigAlarm
+)
+
+type key struct{ dev, ino uint64 }
+
+type service struct {
+	key
+	pid    int
+	name0  string // the entry's name, NUL-terminated
+	seen   bool   // met during the current scan
+	gone   bool   // forgotten: its runsv's exit is ignored
+	start  bool   // queued for a start at the end of the current scan
+	fresh  bool   // added during the current scan
+	onExit func(reaper.Exit)
+}
+
+func (s *service) name() string { return s.name0[:len(s.name0)-1] }
+
+type runner struct {
+	dir    string
+	dir0   string // dir, NUL-terminated
+	pgrp   bool
+	curdir int // the original working directory
+
+	svcs  []*service
+	idx   map[key]*service
+	queue []*service // services to start at the end of a scan
+	r     *reaper.Reaper
+	env   []string
+	path  string // $PATH, or /bin:/usr/bin
+	attr  syscall.ProcAttr
+
+	// what the last successful stat of dir showed
+	ddev, dino uint64
+	dmtime     unix.Timespec
+
+	check  bool  // runit's check flag: rescan within a second
+	dirty  bool  // inotify saw a change
+	forced bool  // SIGALRM
+	notYet int64 // no inotify-triggered scan before this (monotonic ns)
+
+	lastStat int64 // monotonic ns of the last round
+	statWall int64 // wall-clock seconds of the last round
+
+	ifd        int // inotify, -1 if unavailable
+	wd         int32
+	wdev, wino uint64
+
+	logr     int // read end of the log pipe, -1 if none
+	area     *proctitle.Area
+	nextBeat int64
+
+	sigr, sigw int
+	pending    atomic.Uint32
+	exitReq    atomic.Int32 // 0, or the exit code the last SIGTERM/SIGHUP asked for + 1
+
+	t0   time.Time
+	st   unix.Stat_t
+	dent []byte
+	ibuf []byte
+	lbuf []byte
+	mbuf []byte
+	tbuf [tai64.TextLen]byte
+}
+
+// Main runs runsvdir with the given arguments (args[0] is the program
+// name) and returns its exit code. The log argument is overwritten in
+// place, so args must be os.Args itself for it to show in ps.
+func Main(args []string) int {
+	prog := "runsvdir"
+	if len(args) > 0 {
+		prog = args[0]
+		args = args[1:]
+	}
+	if len(args) == 0 {
+		msg.Usage(1, prog, " [-P] dir")
+	}
+	pgrp := false
+	if a := args[0]; len(a) > 1 && a[0] == '-' {
+		// Only the first argument is looked at, and only its second byte:
+		// -P... sets -P mode, --... is skipped; any other -x is the
+		// directory.
+		switch a[1] {
+		case 'P':
+			pgrp = true
+			args = args[1:]
+		case '-':
+			args = args[1:]
+		}
+		if len(args) == 0 {
+			msg.Usage(1, prog, " [-P] dir")
+		}
+	}
+	d := &runner{
+		dir:  args[0],
+		dir0: args[0] + "\x00",
+		pgrp: pgrp,
+		idx:  make(map[key]*service),
+		r:    reaper.New(),
+		ifd:  -1,
+		wd:   -1,
+		logr: -1,
+		t0:   time.Now(),
+		dent: make([]byte, 8192),
+		mbuf: make([]byte, 0, 256),
+	}
+	if len(args) > 1 {
+		return d.run(args[1], true)
+	}
+	return d.run("", false)
+}
+
+func (d *runner) now() int64 { return int64(time.Since(d.t0)) }
+
+func (d *runner) run(logArg string, hasLog bool) int {
+	p, err := pipe()
+	if err != nil {
+		d.say("fatal", "unable to create pipe: ", errstr.Str(err))
+		return 111
+	}
+	d.sigr, d.sigw = p[0], p[1]
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD)
+	go d.forward(ch)
+
+	d.curdir, err = unix.Open(".", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		d.say("fatal", "unable to open current directory: ", errstr.Str(err))
+		return 100
+	}
+	if hasLog {
+		d.setupLog(logArg)
+	}
+	if fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC); err == nil {
+		d.ifd = fd
+		d.ibuf = make([]byte, 4096)
+	}
+
+	d.env = syscall.Environ()
+	d.path = "/bin:/usr/bin"
+	if v, ok := syscall.Getenv("PATH"); ok {
+		d.path = v
+	}
+	d.attr = syscall.ProcAttr{Env: d.env, Files: []uintptr{0, 1, 2}}
+	if d.pgrp {
+		d.attr.Sys = &syscall.SysProcAttr{Setsid: true}
+	}
+
+	d.check = true
+	d.lastStat = -idleWait
+	var fds [3]unix.PollFd
+	for {
+		bits := d.pending.Swap(0)
+		if bits&sigChild != 0 {
+			d.r.Reap()
+		}
+		if bits&sigAlarm != 0 {
+			d.forced = true
+		}
+		now := d.now()
+		wall := time.Now().Unix()
+		if d.statWall != 0 && wall < d.statWall-3 {
+			d.say("warning", "time warp: resetting time stamp.")
+			d.statWall = wall
+			d.lastStat = now - idleWait
+		}
+		if now >= d.due() {
+			d.round(now, wall)
+		}
+		if d.area != nil && now >= d.nextBeat {
+			writeAll(2, []byte{'.'})
+			d.nextBeat = now + beatEvery
+		}
+
+		wake := d.due()
+		if d.area != nil && d.nextBeat < wake {
+			wake = d.nextBeat
+		}
+		ms := 0
+		if wait := wake - d.now(); wait > 0 {
+			ms = int((wait + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+		}
+		n := 0
+		fds[n] = unix.PollFd{Fd: int32(d.sigr), Events: unix.POLLIN}
+		n++
+		if d.ifd >= 0 {
+			fds[n] = unix.PollFd{Fd: int32(d.ifd), Events: unix.POLLIN}
+			n++
+		}
+		if d.logr >= 0 {
+			fds[n] = unix.PollFd{Fd: int32(d.logr), Events: unix.POLLIN}
+			n++
+		}
+		if _, err := unix.Poll(fds[:n], ms); err != nil && err != unix.EINTR {
+			// Cannot happen with valid descriptors; do not spin.
+			time.Sleep(time.Second)
+		}
+		drain(d.sigr, d.lbufOr())
+		if d.ifd >= 0 {
+			d.readInotify()
+		}
+		if d.logr >= 0 {
+			d.readLog()
+		}
+		switch d.exitReq.Load() {
+		case 1:
+			return 0
+		case 2:
+			for _, s := range d.svcs {
+				if s.pid > 0 {
+					unix.Kill(s.pid, unix.SIGTERM)
+				}
+			}
+			return 111
+		}
+	}
+}
+
+// forward turns signals into bits and a wake-up byte on the self-pipe.
+// SIGTERM and SIGHUP share one variable: the last one delivered decides.
+func (d *runner) forward(ch chan os.Signal) {
+	var b = []byte{0}
+	for s := range ch {
+		switch s {
+		case unix.SIGCHLD:
+			d.pending.Or(sigChild)
+		case unix.SIGALRM:
+			d.pending.Or(sigAlarm)
+		case unix.SIGTERM:
+			d.exitReq.Store(1)
+		case unix.SIGHUP:
+			d.exitReq.Store(2)
+		}
+		unix.Write(d.sigw, b) // a full pipe already means "wake up"
+	}
+}
+
+// due is when the next round (stat of dir, maybe a scan) may happen.
+func (d *runner) due() int64 {
+	if d.check || d.dirty || d.forced {
+		t := d.lastStat + checkWait
+		if d.dirty && d.notYet > t {
+			t = d.notYet
+		}
+		return t
+	}
+	return d.lastStat + idleWait
+}
+
+// round is one visit of the directory: stat it, and scan it if something
+// asks for a scan or it changed.
+func (d *runner) round(now, wall int64) {
+	d.lastStat = now
+	d.statWall = wall
+	if err := statAt(unix.AT_FDCWD, unsafe.StringData(d.dir0), &d.st); err != nil {
+		d.say("warning", "unable to stat ", d.dir, ": ", errstr.Str(err))
+		d.dirty = false // inotify has nothing more to say; retry as runit does
+		return
+	}
+	dev, ino, mt := uint64(d.st.Dev), uint64(d.st.Ino), d.st.Mtim
+	if d.ifd >= 0 && (d.wd < 0 || dev != d.wdev || ino != d.wino) {
+		d.watch(dev, ino)
+	}
+	trigger := d.check || d.dirty || d.forced ||
+		dev != d.ddev || ino != d.dino || mt != d.dmtime
+	if !trigger && !d.namesMoved() {
+		return
+	}
+	if err := unix.Chdir(d.dir); err != nil {
+		d.say("warning", "unable to change directory to ", d.dir, ": ", errstr.Str(err))
+		return
+	}
+	d.ddev, d.dino, d.dmtime = dev, ino, mt
+	forced := d.forced
+	d.check, d.dirty, d.forced = false, false, false
+	d.scan()
+	if forced {
+		d.stamp()
+	}
+	if d.ifd < 0 && wall <= mt.Sec {
+		// Without inotify, a change later in the same second as the
+		// directory's mtime would go unnoticed: look again in a second
+		// (runit sleeps a second before scanning instead).
+		d.check = true
+	}
+	for {
+		err := unix.Fchdir(d.curdir)
+		if err == nil {
+			break
+		}
+		d.say("warning", "unable to change directory, pausing: ", errstr.Str(err))
+		time.Sleep(5 * time.Second)
+	}
+}
+
+// watch points the inotify watch at dir (which now has dev/ino).
+func (d *runner) watch(dev, ino uint64) {
+	const mask = unix.IN_CREATE | unix.IN_MOVED_TO | unix.IN_DELETE | unix.IN_MOVED_FROM |
+		unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR
+	wd, err := unix.InotifyAddWatch(d.ifd, d.dir, mask)
+	if err != nil {
+		return // the periodic stat is the fallback
+	}
+	if d.wd >= 0 && int32(wd) != d.wd {
+		unix.InotifyRmWatch(d.ifd, uint32(d.wd))
+	}
+	d.wd, d.wdev, d.wino = int32(wd), dev, ino
+}
+
+// namesMoved reports whether some service's name no longer leads to the
+// directory its runsv supervises (removed or replaced behind a symlink,
+// which leaves dir's own mtime alone).
+func (d *runner) namesMoved() bool {
+	if len(d.svcs) == 0 {
+		return false
+	}
+	fd, err := unix.Open(d.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer unix.Close(fd)
+	for _, s := range d.svcs {
+		if err := statAt(fd, unsafe.StringData(s.name0), &d.st); err != nil ||
+			uint64(d.st.Dev) != s.dev || uint64(d.st.Ino) != s.ino {
+			return true
+		}
+	}
+	return false
+}
+
+// readInotify consumes pending events and notes whether a scan is due.
+func (d *runner) readInotify() {
+	for {
+		n, err := unix.Read(d.ifd, d.ibuf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		now := d.now()
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&d.ibuf[off]))
+			name := d.ibuf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+			if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+				d.dirty = true
+				continue
+			}
+			if ev.Wd != d.wd {
+				continue // an old watch
+			}
+			if ev.Mask&unix.IN_IGNORED != 0 {
+				d.wd = -1
+				d.dirty = true
+				continue
+			}
+			if len(name) > 0 && name[0] == '.' {
+				continue // dot-names are not services
+			}
+			d.dirty = true
+			if ev.Mask&(unix.IN_CREATE|unix.IN_ISDIR) == unix.IN_CREATE|unix.IN_ISDIR {
+				// A directory made in place is probably being filled:
+				// give it a second, as runit does.
+				if t := now + settle; t > d.notYet {
+					d.notYet = t
+				}
+			}
+		}
+	}
+}
+
+func (d *runner) lbufOr() []byte {
+	if d.lbuf == nil {
+		d.lbuf = make([]byte, 512)
+	}
+	return d.lbuf
+}
+
+// readLog moves everything waiting in the log pipe into the log area.
+func (d *runner) readLog() {
+	b := d.lbufOr()
+	for {
+		n, err := unix.Read(d.logr, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		d.area.Write(b[:n])
+	}
+}
+
+// setupLog makes fd 2 the write end of a pipe whose read end feeds the
+// readproctitle area in the log argument.
+func (d *runner) setupLog(arg string) {
+	if len(arg) < logMin {
+		d.say("warning", "log must have at least seven characters.")
+		d.say("warning", "log service disabled.")
+		return
+	}
+	p, err := pipe()
+	if err != nil {
+		d.say("warning", "unable to create pipe for log.")
+		d.say("warning", "log service disabled.")
+		return
+	}
+	if err := unix.Dup3(p[1], 2, 0); err != nil {
+		unix.Close(p[0])
+		unix.Close(p[1])
+		d.say("warning", "unable to set filedescriptor for log.")
+		d.say("warning", "log service disabled.")
+		return
+	}
+	unix.Close(p[1])
+	d.logr = p[0]
+	d.area = proctitle.New(arg, logKeep)
+}
+
+// stamp writes a TAI64N label into ./.forced-rescan after a forced scan
+// (Debian).
+func (d *runner) stamp() {
+	label := tai64.Now().AppendText(d.tbuf[:0])
+	fd, err := unix.Open(stampName, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		d.say("warning", "failed to open", stampName, unsafe.String(&label[0], len(label)))
+		return
+	}
+	if !writeAll(fd, label) {
+		d.say("warning", "failed to write", stampName, unsafe.String(&label[0], len(label)))
+	}
+	unix.Close(fd)
+}
+
+// say writes "runsvdir <dir>: <kind>: <parts>" to stderr in one write.
+func (d *runner) say(kind string, parts ...string) {
+	b := append(d.mbuf[:0], "runsvdir "...)
+	b = append(b, d.dir...)
+	b = append(b, ": "...)
+	b = append(b, kind...)
+	b = append(b, ": "...)
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	b = append(b, '\n')
+	writeAll(2, b)
+	if cap(b) <= 4096 {
+		d.mbuf = b[:0]
+	}
+}
+
+// pipe makes a non-blocking, close-on-exec pipe whose descriptors are
+// above 2 (so that neither end can be mistaken for a standard one).
+func pipe() ([2]int, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		return p, err
+	}
+	for i := range p {
+		if p[i] > 2 {
+			continue
+		}
+		fd, err := unix.FcntlInt(uintptr(p[i]), unix.F_DUPFD_CLOEXEC, 3)
+		if err != nil {
+			unix.Close(p[0])
+			unix.Close(p[1])
+			return p, err
+		}
+		unix.Close(p[i])
+		p[i] = fd
+	}
+	return p, nil
+}
+
+func writeAll(fd int, b []byte) bool {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
+}
+
+func drain(fd int, b []byte) {
+	for {
+		n, err := unix.Read(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n < len(b) {
+			return
+		}
+	}
+}

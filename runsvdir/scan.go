@@ -1,0 +1,219 @@
+package runsvdir
+
+import (
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/errstr"
+	"gorunit/reaper"
+)
+
+// scan reads the current directory (runsvdir has changed into dir): every
+// subdirectory, or symlink to one, whose name does not start with a dot
+// is a service identified by its device and inode. New services and known
+// ones without a runsv get one; services no longer found get SIGTERM and
+// are forgotten. New runsv processes are started after the forgotten ones
+// were signalled, so that a replaced directory's old runsv is on its way
+// out when the new one starts.
+func (d *runner) scan() {
+	fd, err := unix.Open(".", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		d.say("warning", "unable to open directory ", d.dir, ": ", errstr.Str(err))
+		return
+	}
+	for _, s := range d.svcs {
+		s.seen = false
+	}
+	d.queue = d.queue[:0]
+	complete := true
+	for complete {
+		n, err := unix.Getdents(fd, d.dent)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			d.say("warning", "unable to read directory ", d.dir, ": ", errstr.Str(err))
+			d.check = true
+			complete = false
+			break
+		}
+		if n <= 0 {
+			break
+		}
+		for off := 0; off < n; {
+			// struct linux_dirent64: ino, off, reclen, type, name (NUL-terminated)
+			reclen := int(*(*uint16)(unsafe.Pointer(&d.dent[off+16])))
+			name := d.dent[off+19 : off+reclen]
+			off += reclen
+			if name[0] == '.' {
+				continue
+			}
+			nl := 0
+			for nl < len(name) && name[nl] != 0 {
+				nl++
+			}
+			d.entry(fd, name[:nl+1])
+		}
+	}
+	unix.Close(fd)
+	if complete {
+		d.forget()
+	}
+	d.startQueued()
+}
+
+// entry handles one directory entry; name0 includes the terminating NUL
+// and points into the dirent buffer.
+func (d *runner) entry(fd int, name0 []byte) {
+	name := unsafe.String(&name0[0], len(name0)-1)
+	if err := statAt(fd, &name0[0], &d.st); err != nil {
+		d.say("warning", "unable to stat ", name, ": ", errstr.Str(err))
+		return
+	}
+	if d.st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	k := key{uint64(d.st.Dev), uint64(d.st.Ino)}
+	if s := d.idx[k]; s != nil {
+		s.seen = true
+		if s.pid == 0 && !s.start {
+			if s.name() != name {
+				s.name0 = string(name0) // restart under the name it has now
+			}
+			s.start = true
+			d.queue = append(d.queue, s)
+		}
+		return
+	}
+	if len(d.svcs) >= MaxServices {
+		d.say("warning", "unable to start runsv ", name, ": too many services.")
+		return
+	}
+	s := &service{key: k, name0: string(name0), seen: true, start: true, fresh: true}
+	s.onExit = func(e reaper.Exit) {
+		if s.pid == e.Pid {
+			s.pid = 0
+		}
+		if !s.gone {
+			d.check = true
+		}
+	}
+	d.svcs = append(d.svcs, s)
+	d.idx[k] = s
+	d.queue = append(d.queue, s)
+	d.check = true
+}
+
+// forget signals and drops every service not met by the scan.
+func (d *runner) forget() {
+	j := 0
+	for _, s := range d.svcs {
+		if s.seen {
+			d.svcs[j] = s
+			j++
+			continue
+		}
+		s.gone = true
+		delete(d.idx, s.key)
+		if s.pid > 0 {
+			if d.replaced(s) {
+				d.say("warning", "service directory ", s.name(), " was replaced: stopping its old runsv.")
+			}
+			unix.Kill(s.pid, unix.SIGTERM)
+		}
+	}
+	for i := j; i < len(d.svcs); i++ {
+		d.svcs[i] = nil
+	}
+	d.svcs = d.svcs[:j]
+}
+
+// replaced reports whether the scan found a new directory under gone's
+// name (a service directory removed and made again while its runsv ran).
+func (d *runner) replaced(gone *service) bool {
+	for _, s := range d.queue {
+		if s.fresh && s.name0 == gone.name0 {
+			return true
+		}
+	}
+	return false
+}
+
+// startQueued starts a runsv for every service queued by the scan.
+func (d *runner) startQueued() {
+	if len(d.queue) == 0 {
+		return
+	}
+	prog, perr := lookPath(d.path)
+	for i, s := range d.queue {
+		d.queue[i] = nil
+		s.start, s.fresh = false, false
+		if s.gone {
+			continue
+		}
+		if perr != nil {
+			// runit's child prints this and exits 100, which makes
+			// runsvdir try again at the next scan.
+			d.say("fatal", "unable to start runsv ", s.name(), ": ", errstr.Str(perr))
+			d.check = true
+			continue
+		}
+		d.start(s, prog)
+	}
+	d.queue = d.queue[:0]
+}
+
+func (d *runner) start(s *service, prog string) {
+	argv := []string{"runsv", s.name()}
+	pid, err := d.r.Start(func() (int, error) {
+		return syscall.ForkExec(prog, argv, &d.attr)
+	}, s.onExit)
+	if err != nil {
+		if err == syscall.EAGAIN {
+			d.say("warning", "unable to fork for ", s.name(), ": ", errstr.Str(err))
+		} else {
+			d.say("fatal", "unable to start runsv ", s.name(), ": ", errstr.Str(err))
+		}
+		d.check = true
+		return
+	}
+	s.pid = pid
+}
+
+// lookPath finds runsv the way execvp would: the first executable regular
+// file named runsv in path's directories (an empty element is the current
+// directory). Without one it returns the most telling error: access
+// denied if some candidate could not be run, else file does not exist.
+func lookPath(path string) (string, error) {
+	var saved error = unix.ENOENT
+	var st unix.Stat_t
+	for len(path) >= 0 {
+		i := 0
+		for i < len(path) && path[i] != ':' {
+			i++
+		}
+		dir := path[:i]
+		if dir == "" {
+			dir = "."
+		}
+		cand := dir + "/runsv"
+		if err := unix.Stat(cand, &st); err != nil {
+			if err != unix.ENOENT && err != unix.ENOTDIR {
+				saved = err
+			}
+		} else if st.Mode&unix.S_IFMT != unix.S_IFREG {
+			saved = unix.EACCES
+		} else if err := unix.Access(cand, unix.X_OK); err != nil {
+			saved = err
+		} else {
+			return cand, nil
+		}
+		if i == len(path) {
+			break
+		}
+		path = path[i+1:]
+	}
+	return "", saved
+}
