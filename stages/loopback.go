@@ -1,0 +1,56 @@
+package stages
+
+import (
+	"errors"
+	"net"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/msg"
+)
+
+// loopback brings up lo with 127.0.0.1/8 and ::1/128. What is already
+// there is left alone (a container's engine usually did it), so a
+// process without CAP_NET_ADMIN only complains when something is missing.
+func loopback() {
+	lo, err := netlink.LinkByName("lo")
+	if err != nil {
+		warn("unable to find the loopback interface: ", msg.E(err))
+		return
+	}
+	if lo.Attrs().Flags&net.FlagUp == 0 {
+		if err := netlink.LinkSetUp(lo); err != nil {
+			warn("unable to bring up lo: ", msg.E(err))
+		}
+	}
+	have, _ := netlink.AddrList(lo, netlink.FAMILY_ALL)
+	for _, a := range []struct {
+		ip   net.IP
+		bits int
+	}{{net.IPv4(127, 0, 0, 1), 32}, {net.IPv6loopback, 128}} {
+		n := &net.IPNet{IP: a.ip, Mask: net.CIDRMask(8, 32)}
+		if a.bits == 128 {
+			n.Mask = net.CIDRMask(128, 128)
+		} else {
+			n.IP = a.ip.To4()
+		}
+		found := false
+		for _, h := range have {
+			if h.IP.Equal(n.IP) {
+				found = true
+			}
+		}
+		if found {
+			continue
+		}
+		err := netlink.AddrAdd(lo, &netlink.Addr{IPNet: n})
+		if err == nil || errors.Is(err, unix.EEXIST) {
+			continue
+		}
+		if a.bits == 128 && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EOPNOTSUPP)) {
+			continue // IPv6 disabled
+		}
+		warn("unable to add ", n.String(), " to lo: ", msg.E(err))
+	}
+}

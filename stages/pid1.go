@@ -1,0 +1,499 @@
+// Package stages is process 1: runit's three stages, its signals, the
+// shutdown sequence, container mode and the built-in stages.
+package stages
+
+import (
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/msg"
+	"gorunit/internal/scan"
+	"gorunit/internal/selfexe"
+	"gorunit/reaper"
+)
+
+// Debian's paths.
+const (
+	fileStopit     = "/run/runit.stopit"
+	fileReboot     = "/run/runit.reboot"
+	fileNosync     = "/etc/runit/nosync"
+	fileCtrlAltDel = "/etc/runit/ctrlaltdel"
+	// Extensions: the container-mode exit code and the opt-out of
+	// container mode.
+	fileExitcode    = "/run/runit.exitcode"
+	fileNoContainer = "/etc/runit/nocontainer"
+
+	version = "$Id: 25da3b86f7bed4038b8a039d2f8e8c9bbcf0822b $"
+)
+
+var stageNames = [3]string{"/etc/runit/1", "/etc/runit/2", "/etc/runit/3"}
+
+// pid1 is process 1's whole state. Everything runs on the main goroutine;
+// the reaper's callbacks run from Reap/WaitFor on that goroutine too.
+type pid1 struct {
+	r   *reaper.Reaper
+	s   *sigs
+	f   flags
+	env []string
+
+	container bool // reboot(CAD_OFF) failed with EINVAL or EPERM
+	realInit  bool // reboot(CAD_OFF) worked: this is the machine's init
+
+	st      int // current stage, 0..2; 3 = final sequence
+	started bool
+	name    string // the stage's name in messages
+	pid     int
+	done    bool
+	exit    reaper.Exit
+	timer   *time.Timer
+
+	// container mode: stage 2's own exit code, if it ended by itself.
+	s2ended bool
+	s2code  int
+
+	killed, rebooted bool
+}
+
+// Main is cmd/runit's main.
+func Main() {
+	if isHelper() {
+		runHelper()
+	}
+	if os.Getpid() != 1 {
+		fatal("must be run as process no 1.")
+		os.Exit(111)
+	}
+	p := &pid1{}
+	p.boot()
+	for {
+		protect(p.loop)
+		time.Sleep(time.Second)
+	}
+}
+
+// protect runs f, turning a panic into a warning: process 1 must never die.
+func protect(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			warn("internal error, continuing")
+		}
+	}()
+	f()
+}
+
+func (p *pid1) boot() {
+	unix.Setsid()
+	err := unix.Reboot(unix.LINUX_REBOOT_CMD_CAD_OFF)
+	p.realInit = err == nil
+	if err == unix.EINVAL || err == unix.EPERM {
+		p.container = !exists(fileNoContainer)
+	}
+	p.s = newSigs(p.container)
+	setupConsole()
+	info(version, ": booting.")
+	p.env = os.Environ()
+	p.r = reaper.New()
+	// A leftover from an earlier run in the same container filesystem
+	// must not decide this run's exit code.
+	unix.Unlink(fileExitcode)
+	p.r.Reap()
+	p.timer = time.NewTimer(14 * time.Second)
+}
+
+func (p *pid1) loop() {
+	for {
+		switch {
+		case p.st > 2:
+			p.final()
+		case !p.started:
+			p.started = true
+			p.start()
+		default:
+			p.step()
+		}
+	}
+}
+
+// next moves on to stage st (restarting the current one if st == p.st).
+func (p *pid1) next(st int) {
+	p.st = st
+	p.started = false
+}
+
+// wait sleeps until a signal arrives or 14 s pass (runit's poll timeout)
+// and records every pending signal.
+func (p *pid1) wait() {
+	p.timer.Reset(14 * time.Second)
+	s := p.s
+	select {
+	case <-s.chld:
+	case <-s.cont:
+		p.f.cont = true
+	case <-s.intr:
+		p.f.intr = true
+	case <-s.pwr:
+		p.f.pwr = true
+	case <-s.alrm:
+		p.f.alrm = true
+	case <-s.term:
+		p.f.term = true
+	case <-s.discard:
+	case <-p.timer.C:
+	}
+	s.drain(&p.f)
+	if p.container && p.f.intr {
+		// In a container SIGINT (^C on `docker run -it`) stops it.
+		p.f.intr = false
+		p.f.term = true
+	}
+}
+
+// step is one wake-up of runit's main loop.
+func (p *pid1) step() {
+	if !p.done {
+		p.wait()
+		p.r.Reap()
+	}
+	regetStderr()
+	if p.done {
+		p.ended()
+		return
+	}
+	if !p.f.any() {
+		return
+	}
+	if p.st != 1 {
+		warn("signals only work in stage 2.")
+		p.f.cont, p.f.intr = false, false
+		if p.st == 2 {
+			p.f.term = false
+		}
+		return
+	}
+	shutdown := false
+	if p.f.intr && ownerExec(fileCtrlAltDel) {
+		info("ctrl-alt-del request...")
+		p.ctrlaltdel()
+		p.f.cont = true
+	}
+	if p.f.pwr || p.f.term || (p.f.cont && ownerExec(fileStopit)) {
+		shutdown = true
+	}
+	if shutdown {
+		p.f.cont, p.f.intr, p.f.alrm, p.f.term = false, false, false, false
+		p.stopStage2()
+		info("leave stage: ", p.name)
+		p.next(2)
+		return
+	}
+	if p.f.alrm {
+		unix.Kill(p.pid, unix.SIGALRM)
+	}
+	p.f = flags{}
+}
+
+// ended handles the end of the current stage process.
+func (p *pid1) ended() {
+	code := p.exit.Code()
+	if p.st == 1 {
+		p.s2ended = true
+		p.s2code = code
+		if p.exit.Signaled() {
+			p.s2code = 128 + int(p.exit.Status.Signal())
+		}
+	}
+	if code != 0 {
+		warn("child failed: ", p.name)
+		if p.st == 0 && code == 100 {
+			info("leave stage: ", p.name)
+			warn("skipping stage 2...")
+			p.next(2)
+			return
+		}
+		if p.st == 1 && code == 111 {
+			warn("killing all processes in stage 2...")
+			unix.Kill(-p.pid, unix.SIGKILL)
+			time.Sleep(5 * time.Second)
+			warn("restarting.")
+			p.next(1)
+			return
+		}
+	}
+	info("leave stage: ", p.name)
+	if p.st == 0 && p.container && p.f.term {
+		// Stopped while booting: do not start the services.
+		warn("skipping stage 2...")
+		p.next(2)
+		return
+	}
+	p.next(p.st + 1)
+}
+
+// stopStage2 is runit's shutdown request in stage 2: TERM to the stage-2
+// process, about 5 s, then KILL.
+func (p *pid1) stopStage2() {
+	p.s2ended = false
+	unix.Chmod(fileStopit, 0)
+	unix.Kill(p.pid, unix.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		p.r.Reap()
+		if p.done {
+			return
+		}
+		d := time.Until(deadline)
+		if d <= 0 {
+			break
+		}
+		p.timer.Reset(d)
+		select {
+		case <-p.s.chld:
+		case <-p.timer.C:
+		}
+	}
+	warn("stage 2 not terminated, sending sigkill...")
+	unix.Kill(p.pid, unix.SIGKILL)
+	if e, ok := p.r.WaitFor(p.pid); ok {
+		p.exit = e
+	} else {
+		warn("wait_pid: ", msg.E(unix.ECHILD))
+	}
+	p.done = true
+}
+
+// start forks the current stage, retrying every 5 s while fork fails.
+func (p *pid1) start() {
+	st := p.st
+	p.name = stageNames[st]
+	p.done = false
+	if st == 1 {
+		p.s2ended = false
+	}
+	var err error
+	builtin := false
+	var fi unix.Stat_t
+	if e := unix.Lstat(p.name, &fi); e == unix.ENOENT || e == unix.ENOTDIR {
+		builtin = true
+		p.name += " (built-in)"
+	}
+	onExit := func(e reaper.Exit) {
+		p.done = true
+		p.exit = e
+	}
+	for {
+		switch {
+		case builtin:
+			extra := ""
+			if p.container {
+				extra += "c"
+			}
+			if p.realInit {
+				extra += "r"
+			}
+			p.pid, err = p.spawn(modeBuiltin, stageNames[st][len(stageNames[st])-1:], extra, st != 0, onExit)
+		case st == 0:
+			p.pid, err = p.spawn(modeStage1, p.name, "", false, onExit)
+		default:
+			p.pid, err = p.spawn(modeStage, p.name, "", true, onExit)
+		}
+		if err == nil {
+			return
+		}
+		if forkFailed(err) {
+			fatal("unable to fork for \"", p.name, "\" pausing: ", msg.E(err))
+			time.Sleep(5 * time.Second)
+			continue
+		}
+		// The helper (this binary) could not be executed again: start
+		// the stage directly, with Go's signal state for children.
+		if builtin {
+			fatal("unable to start child: ", p.name, ": ", msg.E(err))
+			p.done, p.exit = true, reaper.Exit{}
+			return
+		}
+		info("enter stage: ", p.name)
+		files := []uintptr{0, 1, 2}
+		if st == 0 {
+			if fd, e := unix.Open("/dev/console", unix.O_RDWR|unix.O_CLOEXEC, 0); e == nil {
+				defer unix.Close(fd)
+				files[0] = uintptr(fd)
+			}
+		}
+		attr := &syscall.ProcAttr{Env: p.env, Files: files, Sys: &syscall.SysProcAttr{Setsid: st != 0}}
+		p.pid, err = p.r.Start(func() (int, error) {
+			return syscall.ForkExec(p.name, []string{p.name}, attr)
+		}, onExit)
+		if err == nil {
+			return
+		}
+		if forkFailed(err) {
+			fatal("unable to fork for \"", p.name, "\" pausing: ", msg.E(err))
+			time.Sleep(5 * time.Second)
+			continue
+		}
+		fatal("unable to start child: ", p.name, ": ", msg.E(err))
+		p.done, p.exit = true, reaper.Exit{}
+		return
+	}
+}
+
+// forkFailed tells fork's own failures (retried) from exec failures.
+func forkFailed(err error) bool {
+	return err == unix.EAGAIN || err == unix.ENOMEM
+}
+
+// spawn starts this binary again as a helper (see helper.go).
+func (p *pid1) spawn(mode, arg, extra string, setsid bool, onExit func(reaper.Exit)) (int, error) {
+	argv := []string{helperMarker, mode, arg}
+	if extra != "" {
+		argv = append(argv, extra)
+	}
+	attr := &syscall.ProcAttr{Env: p.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setsid: setsid}}
+	var err error
+	for _, exe := range []string{selfexe.Path(), selfexe.ExecFn(), "/sbin/runit"} {
+		if exe == "" {
+			continue
+		}
+		var pid int
+		pid, err = p.r.Start(func() (int, error) { return syscall.ForkExec(exe, argv, attr) }, onExit)
+		if err == nil || forkFailed(err) {
+			return pid, err
+		}
+	}
+	return 0, err
+}
+
+// ctrlaltdel runs /etc/runit/ctrlaltdel and waits for it.
+func (p *pid1) ctrlaltdel() {
+	var pid int
+	var err error
+	for {
+		pid, err = p.spawn(modeCtrlAltDel, fileCtrlAltDel, "", false, nil)
+		if err == nil || !forkFailed(err) {
+			break
+		}
+		fatal("unable to fork for \"", fileCtrlAltDel, "\" pausing: ", msg.E(err))
+		time.Sleep(5 * time.Second)
+	}
+	if err != nil {
+		fatal("unable to start child: ", fileCtrlAltDel, ": ", msg.E(err))
+	} else if e, ok := p.r.WaitFor(pid); !ok {
+		warn("wait_pid: ", msg.E(unix.ECHILD))
+	} else if e.Signaled() {
+		warn("child crashed: ", fileCtrlAltDel)
+	}
+	info("leave stage: ", fileCtrlAltDel)
+}
+
+// final is runit's final sequence; in container mode process 1 exits.
+func (p *pid1) final() {
+	if !p.killed {
+		p.killed = true
+		regetStderr()
+		info("sending KILL signal to all processes...")
+		unix.Kill(-1, unix.SIGKILL)
+	}
+	if p.container {
+		p.containerExit()
+	}
+	if !p.rebooted {
+		p.rebooted = true
+		how := "r"
+		if p.f.pwr {
+			how = "p"
+		}
+		pid, err := p.spawn(modeReboot, how, "", false, nil)
+		if err != nil {
+			rebootChild(p.f.pwr)
+		} else {
+			p.r.WaitFor(pid)
+		}
+	}
+	// Never exit: keep reaping whatever is left.
+	for {
+		select {
+		case <-p.s.chld:
+			p.r.Reap()
+		case <-p.s.cont:
+		case <-p.s.intr:
+		case <-p.s.pwr:
+		case <-p.s.alrm:
+		case <-p.s.term:
+		case <-p.s.discard:
+		}
+	}
+}
+
+// containerExit ends process 1 in container mode with the number in
+// /run/runit.exitcode, else stage 2's own exit code if it ended by
+// itself, else 0.
+func (p *pid1) containerExit() {
+	code := 0
+	if v, ok := readExitcode(); ok {
+		code = v
+	} else if p.s2ended {
+		code = p.s2code
+	}
+	if !exists(fileNosync) {
+		unix.Sync()
+	}
+	info("exit ", msg.Itoa(int64(code)), ".")
+	os.Exit(code)
+}
+
+func readExitcode() (int, bool) {
+	fd, err := unix.Open(fileExitcode, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	var buf [32]byte
+	n, _ := unix.Read(fd, buf[:])
+	if n <= 0 {
+		return 0, false
+	}
+	v, l := scan.Ulong(string(buf[:n]))
+	if l == 0 {
+		return 0, false
+	}
+	return int(v & 0xff), true
+}
+
+// rebootChild reboots, or powers off and then halts, as runit's final
+// child does. pwr: the shutdown came from SIGPWR (never reboot).
+func rebootChild(pwr bool) {
+	nosync := exists(fileNosync)
+	doSync := func() {
+		if !nosync {
+			unix.Sync()
+		}
+	}
+	if !pwr && ownerExec(fileReboot) {
+		info("system reboot.")
+		doSync()
+		unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
+		return
+	}
+	info("power off...")
+	doSync()
+	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	time.Sleep(2 * time.Second)
+	info("system halt.")
+	doSync()
+	unix.Reboot(unix.LINUX_REBOOT_CMD_HALT)
+}
+
+// ownerExec reports whether path exists (following symlinks) with the
+// owner-execute bit set: the only test runit makes on its flag files.
+func ownerExec(path string) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil && st.Mode&unix.S_IXUSR != 0
+}
+
+func exists(path string) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil
+}
