@@ -464,7 +464,7 @@ func (s *sv) statusPrint(name string) int {
 		normallyUp = true
 	}
 	r := s.record()
-	s.outs(status.Line(name, r, s.tnow.Sec, !normallyUp))
+	s.outs(line(name, r, s.tnow.Sec, !normallyUp))
 	if r.PID != 0 {
 		return 1
 	}
@@ -548,4 +548,36 @@ func (s *sv) control(a string) int {
 		return -1
 	}
 	return 1
+}
+
+// line is status.Line with runit's rendering of pids of 2^31 and more:
+// runit keeps the pid in an int and prints it as an unsigned long, so the
+// value comes out sign-extended to 64 bits.
+func line(name string, r status.Record, nowSec uint64, downFile bool) string {
+	l := status.Line(name, r, nowSec, downFile)
+	if r.State == status.Down || int32(uint32(r.PID)) >= 0 {
+		return l
+	}
+	at := len(status.StateWord(r.State)) + len(name) + len("(pid ") + 2
+	if status.StateWord(r.State) != "" {
+		at += 2
+	}
+	old := msg.Itoa(int64(r.PID))
+	if len(l) < at+len(old) || l[at:at+len(old)] != old {
+		return l
+	}
+	return l[:at] + utoa(uint64(int64(int32(uint32(r.PID))))) + l[at+len(old):]
+}
+
+func utoa(v uint64) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
 }

@@ -16,15 +16,18 @@ const tick = 420 * time.Millisecond
 
 // waitLoop waits until every live service satisfies the conditions in
 // s.acts or its time is up. Like runit it checks every service right away,
-// then again 0.42 s after the end of each round; in addition a service is
-// re-checked as soon as its runsv rewrites supervise/status or exits. The
-// timeout is runit's: elapsed time strictly greater than -w seconds.
+// then again 0.42 s after the end of each round (a "tick"); in addition a
+// service is re-checked as soon as its runsv rewrites supervise/status or
+// exits, so success is noticed sooner. Timeouts are decided on ticks only,
+// exactly as runit does (elapsed time strictly greater than -w seconds), so
+// a timeout is reported at the same moment and with the same status as
+// runit's, never earlier.
 func (s *sv) waitLoop(live []bool) {
 	w := newWatcher()
 	defer w.close()
 	due := make([]bool, len(live))
 	copy(due, live)
-	first := true
+	first, tickRound := true, true
 	var next time.Time
 	for {
 		elapsed := 0.0
@@ -53,7 +56,7 @@ func (s *sv) waitLoop(live []bool) {
 			if s.check() != 0 {
 				live[i] = false
 			}
-			if live[i] && elapsed > float64(s.wait) {
+			if live[i] && tickRound && elapsed > float64(s.wait) {
 				s.timeout()
 				live[i] = false
 			}
@@ -65,13 +68,13 @@ func (s *sv) waitLoop(live []bool) {
 		if pending == 0 {
 			return
 		}
-		if first || !next.After(time.Now()) {
+		if tickRound {
 			next = time.Now().Add(tick)
 		}
 		first = false
-		if !w.wait(next, due, live) {
+		tickRound = !w.wait(next, due, live)
+		if tickRound {
 			copy(due, live)
-			next = time.Time{}
 		}
 	}
 }
