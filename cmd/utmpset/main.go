@@ -1,0 +1,14 @@
+// Command utmpset marks a terminal line logged out in utmp (and, with -w,
+// in wtmp), as runit's utmpset.
+package main
+
+import (
+	"os"
+	"time"
+
+	"gorunit/internal/utmp"
+)
+
+func main() {
+	os.Exit(utmp.Main(os.Args, func() int32 { return int32(time.Now().Unix()) }))
+}
