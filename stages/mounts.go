@@ -56,8 +56,14 @@ func readMountinfo() ([]mountinfo, bool) {
 	if err != nil {
 		return nil, false
 	}
+	return parseMountinfo(string(b)), true
+}
+
+// parseMountinfo extracts the mount points and filesystem types of
+// /proc/self/mountinfo's text.
+func parseMountinfo(text string) []mountinfo {
 	var ms []mountinfo
-	for _, l := range strings.Split(string(b), "\n") {
+	for _, l := range strings.Split(text, "\n") {
 		f := strings.Fields(l)
 		if len(f) < 7 {
 			continue
@@ -71,7 +77,7 @@ func readMountinfo() ([]mountinfo, bool) {
 		}
 		ms = append(ms, m)
 	}
-	return ms, true
+	return ms
 }
 
 // unescapeOctal undoes the kernel's \ooo escapes (space, tab, newline,

@@ -455,7 +455,14 @@ func readExitcode() (int, bool) {
 	if n <= 0 {
 		return 0, false
 	}
-	v, l := scan.Ulong(string(buf[:n]))
+	return parseExitcode(buf[:n])
+}
+
+// parseExitcode reads the leading decimal number of /run/runit.exitcode
+// (runit's scan_ulong rules); exit codes are taken modulo 256, as exit(3)
+// does.
+func parseExitcode(b []byte) (int, bool) {
+	v, l := scan.Ulong(string(b))
 	if l == 0 {
 		return 0, false
 	}

@@ -1,6 +1,7 @@
 package stages
 
 import (
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -139,4 +140,188 @@ echo "stage3: ` + masks + `"
 	if r.outcome != "signal: hangup" {
 		t.Errorf("outcome %q, want reboot (killed by SIGHUP)", r.outcome)
 	}
+}
+
+const (
+	lFailed = "- runit: warning: child failed: /etc/runit/"
+	lSig2   = "- runit: warning: signals only work in stage 2."
+)
+
+// stage2Wait is a stage 2 that says it is ready and exits on TERM.
+const stage2Wait = `#!/bin/sh
+trap 'echo "stage2: got TERM"; exit 0' TERM
+echo "stage2: ready"
+while :; do sleep 1 & wait $!; done
+`
+
+const stage3Flags = `#!/bin/sh
+echo "stage3: stopit=$(stat -c %a /run/runit.stopit 2>&1) reboot=$(stat -c %a /run/runit.reboot 2>&1)"
+`
+
+const stage1Flags0 = `#!/bin/sh
+: >/run/runit.stopit; chmod 0 /run/runit.stopit
+: >/run/runit.reboot; chmod 0 /run/runit.reboot
+echo "stage1: flags created with mode 000"
+`
+
+func TestStageExitCodes(t *testing.T) {
+	t.Parallel()
+	s3 := "#!/bin/sh\necho stage3: ran\n"
+	for _, c := range []struct {
+		name  string
+		files map[string]string
+		modes map[string]uint32
+		want  []string
+	}{
+		{"s1exit100", map[string]string{"1": "#!/bin/sh\necho stage1: exiting 100\nexit 100\n", "2": "#!/bin/sh\necho stage2: ran\n", "3": s3}, nil,
+			[]string{lBoot, enter("1"), "stage1: exiting 100", lFailed + "1", leave("1"), "- runit: warning: skipping stage 2...",
+				enter("3"), "stage3: ran", leave("3"), lKill, lPower}},
+		{"s1exit1", map[string]string{"1": "#!/bin/sh\nexit 1\n", "2": "#!/bin/sh\necho stage2: ran\n", "3": s3}, nil,
+			[]string{lBoot, enter("1"), lFailed + "1", leave("1"), enter("2"), "stage2: ran", leave("2"),
+				enter("3"), "stage3: ran", leave("3"), lKill, lPower}},
+		{"s1crash", map[string]string{"1": "#!/bin/sh\nkill -KILL $$\n", "2": "#!/bin/sh\necho stage2: ran\n", "3": s3}, nil,
+			[]string{lBoot, enter("1"), leave("1"), enter("2"), "stage2: ran", leave("2"),
+				enter("3"), "stage3: ran", leave("3"), lKill, lPower}},
+		{"s2crash", map[string]string{"1": "#!/bin/sh\n", "2": "#!/bin/sh\necho stage2: SEGV\nkill -SEGV $$\necho stage2: survived\n", "3": s3}, nil,
+			[]string{lBoot, enter("1"), leave("1"), enter("2"), "stage2: SEGV", leave("2"),
+				enter("3"), "stage3: ran", leave("3"), lKill, lPower}},
+		{"s1noexec", map[string]string{"1": "#!/bin/sh\necho stage1: ran\n", "2": "#!/bin/sh\necho stage2: ran\n", "3": s3}, map[string]uint32{"1": 0o644},
+			[]string{lBoot, enter("1"), "- runit: fatal: unable to start child: /etc/runit/1: access denied", leave("1"),
+				enter("2"), "stage2: ran", leave("2"), enter("3"), "stage3: ran", leave("3"), lKill, lPower}},
+		{"s2exit111", map[string]string{"1": "#!/bin/sh\n", "2": `#!/bin/sh
+if [ -e /run/ran ]; then
+  s=$(cut -d' ' -f3 /proc/$(cat /run/bg)/stat 2>/dev/null)
+  [ -z "$s" ] || [ "$s" = Z ] && echo "stage2: run #2, background child killed"
+  exit 0
+fi
+: >/run/ran
+sleep 1000 &
+echo $! >/run/bg
+echo "stage2: run #1, exiting 111"
+exit 111
+`, "3": s3}, nil,
+			[]string{lBoot, enter("1"), leave("1"), enter("2"), "stage2: run #1, exiting 111", lFailed + "2",
+				"- runit: warning: killing all processes in stage 2...", "- runit: warning: restarting.",
+				enter("2"), "stage2: run #2, background child killed", leave("2"),
+				enter("3"), "stage3: ran", leave("3"), lKill, lPower}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.files["nosync"] = ""
+			r := compare(t, scenario{name: c.name, files: c.files, modes: c.modes}, nil, nil)
+			expectLines(t, r.lines, c.want...)
+			if r.outcome != "signal: interrupt" {
+				t.Errorf("outcome %q, want power off (killed by SIGINT)", r.outcome)
+			}
+		})
+	}
+}
+
+func TestCtrlAltDel(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "cad", files: map[string]string{
+		"nosync": "",
+		"1":      stage1Flags0 + "while [ ! -e /run/go ]; do sleep 0.05; done\n",
+		"2":      stage2Wait,
+		"3":      stage3Flags,
+		"ctrlaltdel": `#!/bin/sh
+echo "ctrlaltdel: ` + masks + `"
+chmod 100 /run/runit.stopit
+echo "ctrlaltdel: done"
+`,
+	}}
+	r := compare(t, sc, func(b *booted, im impl) {
+		b.waitLine("stage1: flags created")
+		b.kill(syscall.SIGINT) // stage 1: only a warning
+		b.waitLine(lSig2)
+		if err := os.WriteFile(b.root("/run/go"), nil, 0o644); err != nil {
+			t.Error(err)
+		}
+		b.waitLine("stage2: ready")
+		b.kill(syscall.SIGINT)
+	}, nil)
+	expectLines(t, r.lines, lBoot, enter("1"), "stage1: flags created with mode 000", lSig2, leave("1"),
+		enter("2"), "stage2: ready", "- runit: ctrl-alt-del request...", "- runit: enter stage: /etc/runit/ctrlaltdel",
+		"ctrlaltdel: SigBlk: 0000000020037003 SigIgn: 0000000000000000 ", "ctrlaltdel: done",
+		"- runit: leave stage: /etc/runit/ctrlaltdel", "stage2: got TERM", leave("2"), enter("3"),
+		"stage3: stopit=0 reboot=0", leave("3"), lKill, lPower)
+	if r.outcome != "signal: interrupt" {
+		t.Errorf("outcome %q, want power off", r.outcome)
+	}
+}
+
+func TestPowerFail(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "pwr", files: map[string]string{
+		"nosync": "", "1": stage1Flags0, "2": stage2Wait, "3": stage3Flags}}
+	dropSig2 := func(ls []string) []string {
+		var out []string
+		for _, l := range ls {
+			if l != lSig2 {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	r := compare(t, sc, func(b *booted, im impl) {
+		b.waitLine("stage2: ready")
+		b.kill(syscall.SIGINT) // no /etc/runit/ctrlaltdel: nothing
+		if err := os.Chmod(b.root("/run/runit.reboot"), 0o100); err != nil {
+			t.Error(err)
+		}
+		b.kill(syscall.SIGPWR) // shuts down and powers off even so
+	}, dropSig2)
+	expectLines(t, dropSig2(r.lines), lBoot, enter("1"), "stage1: flags created with mode 000", leave("1"),
+		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"),
+		"stage3: stopit=0 reboot=100", leave("3"), lKill, lPower)
+	if r.outcome != "signal: interrupt" {
+		t.Errorf("outcome %q, want power off", r.outcome)
+	}
+}
+
+func TestStubbornStage2(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "stubborn2", files: map[string]string{
+		"nosync": "", "1": stage1Flags0, "3": stage3Flags,
+		"2": `#!/bin/sh
+trap 'echo "stage2: TERM ignored"' TERM
+echo "stage2: ready"
+while :; do sleep 1 & wait $!; done
+`}}
+	r := compare(t, sc, func(b *booted, im impl) {
+		b.waitLine("stage2: ready")
+		b.nsenter(im.runitInit, "0")
+	}, nil)
+	expectLines(t, r.lines, lBoot, enter("1"), "stage1: flags created with mode 000", leave("1"),
+		enter("2"), "stage2: ready", "stage2: TERM ignored", "- runit: warning: stage 2 not terminated, sending sigkill...",
+		leave("2"), enter("3"), "stage3: stopit=0 reboot=0", leave("3"), lKill, lPower)
+}
+
+// TestIgnoredSignals sends process 1 every signal it must survive, from
+// inside the namespace (a stage script) and from outside.
+func TestIgnoredSignals(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "signals", files: map[string]string{
+		"nosync": "", "1": stage1Flags0, "3": "#!/bin/sh\necho stage3: ran\n",
+		"2": `#!/bin/sh
+trap 'echo "stage2: got TERM"; exit 0' TERM
+for s in $(seq 1 64); do
+  case $s in 2|9|14|18|19|30) ;; *) kill -$s 1 || echo "stage2: kill -$s failed";; esac
+done
+echo "stage2: ready"
+while :; do sleep 1 & wait $!; done
+`}}
+	skip := map[int]bool{2: true, 9: true, 14: true, 18: true, 19: true, 30: true}
+	r := compare(t, sc, func(b *booted, im impl) {
+		b.waitLine("stage2: ready")
+		for s := 1; s <= 64; s++ {
+			if !skip[s] {
+				b.kill(syscall.Signal(s))
+			}
+		}
+		// Still there, and still working.
+		b.nsenter(im.runitInit, "0")
+	}, nil)
+	expectLines(t, r.lines, lBoot, enter("1"), "stage1: flags created with mode 000", leave("1"),
+		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"), "stage3: ran", leave("3"), lKill, lPower)
 }
