@@ -180,9 +180,12 @@ func TestAgainstRunit(t *testing.T) {
 				args, oc, oe, gc, ge, bytes.Equal(of.ut, gf.ut), bytes.Equal(of.wt, gf.wt))
 		}
 	}
+	// An old wtmp record, so that the new one is appended after it (the
+	// record must be whole for zeroNow to find the new time stamp).
+	old := file(rec{typ: 7, pid: 9, line: "tty3", user: "old", sec: 1600000000})
 	for _, l := range lines {
-		check(sample, []byte("old"), "", l)
-		check(sample, []byte("old"), "", "-w", l)
+		check(sample, old, "", l)
+		check(sample, old, "", "-w", l)
 	}
 	for _, a := range [][]string{{}, {"-z"}, {"-V"}, {"-w"}, {"--", "tty6"}, {"tty6", "extra"}, {"-wV", "x"}, {"-Vw"}} {
 		check(sample, nil, "", a...)
