@@ -44,12 +44,18 @@ func (r result) normal() result {
 	return result{normalise(r.stdout), normalise(r.stderr), r.code}
 }
 
+// emptyArgv0 asks runSv for an empty argv[0].
+const emptyArgv0 = "\x00"
+
 // runSv runs the sv binary bin with argv[0] = argv0 (bin itself if empty),
 // the environment plus env, in dir. Commands that wait at most a few
 // seconds; the deadline only bounds a hang.
 func runSv(bin, argv0, dir string, env []string, args ...string) (result, error) {
-	if argv0 == "" {
+	switch argv0 {
+	case "":
 		argv0 = bin
+	case emptyArgv0:
+		argv0 = ""
 	}
 	var out, errb bytes.Buffer
 	cmd := &exec.Cmd{

@@ -59,8 +59,8 @@ type config struct {
 type usageError struct{ version bool }
 
 // parse interprets argv (with argv[0]) and the SVWAIT value as sv does.
-// It prints getopt's complaints about bad options itself.
-func parse(argv []string, svwait string, haveSvwait bool) (*config, *usageError) {
+// Unless quiet, it prints getopt's complaints about bad options itself.
+func parse(argv []string, svwait string, haveSvwait, quiet bool) (*config, *usageError) {
 	c := &config{wait: defaultWait, act: actControl, waits: true}
 	arg0 := ""
 	if len(argv) > 0 {
@@ -73,6 +73,7 @@ func parse(argv []string, svwait string, haveSvwait bool) (*config, *usageError)
 		c.wait = scan.Value(svwait)
 	}
 	p := sgetopt.New(c.prog, argv, "w:vV")
+	p.Quiet = quiet
 	for {
 		o, a := p.Next()
 		if o == 0 {
@@ -221,7 +222,7 @@ type sv struct {
 // returning.
 func Main(argv []string) (code int) {
 	svwait, haveSvwait := syscall.Getenv("SVWAIT")
-	c, uerr := parse(argv, svwait, haveSvwait)
+	c, uerr := parse(argv, svwait, haveSvwait, false)
 	if uerr != nil {
 		usageCode := 100
 		if len(argv) > 0 && basename(argv[0]) != "sv" {
