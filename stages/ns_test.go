@@ -98,8 +98,9 @@ type booted struct {
 	partial []byte
 	fifo    int // the console FIFO, read-write and non-blocking
 
-	done  chan struct{}
-	state *os.ProcessState
+	done    chan struct{}
+	state   *os.ProcessState
+	errFile string // process 1's stderr before it has a console
 }
 
 var etcOnce sync.Once
@@ -128,7 +129,14 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 		}
 		os.Chmod(p, os.FileMode(mode))
 	}
-	env := append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "SCEN=" + sc.name}, sc.env...)
+	env := []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "SCEN=" + sc.name}
+	for _, e := range sc.env {
+		if strings.HasPrefix(e, "PATH=") {
+			env[0] = e
+		} else {
+			env = append(env, e)
+		}
+	}
 	benv := []string{envBoot + "=1", "NSB_ETC=" + etc, "NSB_RUNIT=" + pid1,
 		"NSB_ENV=" + strings.Join(env, "\x1f")}
 	argv0 := sc.argv0
@@ -179,7 +187,7 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | sc.clone,
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	b := &booted{t: t, cmd: cmd, done: make(chan struct{}), fifo: fifo, start: time.Now()}
+	b := &booted{t: t, cmd: cmd, done: make(chan struct{}), fifo: fifo, start: time.Now(), errFile: errf.Name()}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

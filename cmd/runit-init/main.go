@@ -73,7 +73,9 @@ func execRunit() {
 func create(path string) {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		die("unable to create ", path, ": ", msg.E(err))
+		// runit closes the result of the failed open: the error it
+		// reports is close(-1)'s.
+		die("unable to create ", path, ": ", msg.E(unix.EBADF))
 	}
 	unix.Close(fd)
 }
