@@ -325,3 +325,39 @@ while :; do sleep 1 & wait $!; done
 	expectLines(t, r.lines, lBoot, enter("1"), "stage1: flags created with mode 000", leave("1"),
 		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"), "stage3: ran", leave("3"), lKill, lPower)
 }
+
+// TestPowerFailInStage1: Debian's runit leaves the SIGPWR flag set outside
+// stage 2, so a SIGPWR received during stage 1 shuts down at the first
+// wake-up in stage 2 (here: an orphan's exit).
+func TestPowerFailInStage1(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "pwr1", files: map[string]string{
+		"nosync": "", "3": stage3Flags,
+		"1": stage1Flags0 + "while [ ! -e /run/go ]; do sleep 0.05; done\n",
+		"2": `#!/bin/sh
+trap 'echo "stage2: got TERM"; exit 0' TERM
+echo "stage2: ready"
+(sleep 0.2 &)
+while :; do sleep 1 & wait $!; done
+`}}
+	dropSig2 := func(ls []string) []string {
+		var out []string
+		for i, l := range ls {
+			if l != lSig2 || i < 4 {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	r := compare(t, sc, func(b *booted, im impl) {
+		b.waitLine("stage1: flags created")
+		b.kill(syscall.SIGPWR)
+		b.waitLine(lSig2)
+		if err := os.WriteFile(b.root("/run/go"), nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	}, dropSig2)
+	expectLines(t, dropSig2(r.lines), lBoot, enter("1"), "stage1: flags created with mode 000", lSig2, leave("1"),
+		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"),
+		"stage3: stopit=0 reboot=0", leave("3"), lKill, lPower)
+}
