@@ -17,15 +17,16 @@ const outBufSize = 32 << 10
 
 // logdir is one log directory given on the command line.
 type logdir struct {
-	sv    *svlogd
-	name  string // as given on the command line (messages, processor cwd)
-	ok    bool   // open and in use
-	dirfd int
-	lock  int
-	cur   int    // current, open for appending
-	size  uint64 // size of current including buf
-	buf   []byte // bytes for current not yet written
-	cfg   Config
+	sv     *svlogd
+	name   string // as given on the command line (messages, processor cwd)
+	opened string // name once opened successfully (runit's verbose quirks)
+	ok     bool   // open and in use
+	dirfd  int
+	lock   int
+	cur    int    // current, open for appending
+	size   uint64 // size of current including buf
+	buf    []byte // bytes for current not yet written
+	cfg    Config
 
 	trotate int64 // unix nanoseconds of the next time rotation (cfg.TMax > 0)
 	tailSel bool  // the long line in progress goes to this directory
@@ -79,6 +80,7 @@ func (d *logdir) open() bool {
 		if err == nil {
 			err = unix.ENOTDIR
 		}
+		d.info("close: ", d.opened) // runit's quirk: an empty name the first time
 		d.warn("unable to change directory: ", err)
 		d.closeFds()
 		return false
@@ -88,6 +90,7 @@ func (d *logdir) open() bool {
 		err = unix.Flock(d.lock, unix.LOCK_EX|unix.LOCK_NB)
 	}
 	if err != nil {
+		d.info("close: ", d.opened)
 		d.warn("unable to lock directory: ", err)
 		d.closeFds()
 		return false
@@ -99,6 +102,7 @@ func (d *logdir) open() bool {
 	case err == unix.ENOENT:
 	case err != nil:
 		d.warn("unable to read config: ", err)
+		d.info("read: ", d.name, "/config")
 	default:
 		d.info("read: ", d.name, "/config")
 		var warnings []string
@@ -130,11 +134,12 @@ func (d *logdir) open() bool {
 	default:
 		fresh = false
 	}
-	d.cur, err = unix.Openat(fd, "current", unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|openFlags, 0600)
-	if err != nil {
-		d.warn("unable to open current: ", err)
-		d.closeFds()
-		return false
+	for {
+		d.cur, err = unix.Openat(fd, "current", unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|openFlags, 0600)
+		if err == nil {
+			break
+		}
+		d.pause("unable to open current: ", err)
 	}
 	if err := unix.Fstat(d.cur, &st); err == nil {
 		d.size = uint64(st.Size)
@@ -153,6 +158,7 @@ func (d *logdir) open() bool {
 	d.buf = d.buf[:0]
 	d.trotate = time.Now().UnixNano() + int64(d.cfg.TMax)*1e9
 	d.ok = true
+	d.opened = d.name
 	return true
 }
 
