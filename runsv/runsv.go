@@ -222,9 +222,13 @@ func (r *Runsv) openControl(s *service) {
 	}
 }
 
+// openOK opens supervise/ok. Like runit, it does not insist on a FIFO
+// here: an existing file of another type is opened as it is.
 func (r *Runsv) openOK(path string) int {
-	r.mkfifo(path)
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
+		r.fatal("unable to mkfifo ", path, ": ", msg.E(err))
+	}
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		r.fatal("unable to open ", path, ": ", msg.E(err))
 	}
