@@ -2,7 +2,10 @@ package sv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,6 +98,10 @@ func renderCases() []renderCase {
 		{name: "log short status", main: fakeSv{status: run(1)}, log: &fakeSv{status: short}, stdout: "run: svc: (pid 1) 0s; warning: svc/log: unable to read supervise/status: bad format\nrun: log: (pid 3) 0s, want down\n", code: 1},
 		{name: "log is a file", main: fakeSv{status: run(1)}, files: map[string]string{"log": ""}, stdout: "run: svc: (pid 1) 0s; warning: svc/log: unable to change directory: not a directory\n", code: 1},
 		{name: "log down file loop", main: fakeSv{status: run(1)}, log: &fakeSv{status: run(2)}, files: map[string]string{"log/down": "->down"}, stdout: "run: svc: (pid 1) 0s; \n", stderr: "warning: unable to stat svc/down: symbolic link loop\n", lsbCode: 4},
+		{name: "down file loop, several", main: fakeSv{status: run(13)}, files: map[string]string{"down": "->down"}, arg: "svc nosuch ./svc",
+			stdout: "\nfail: nosuch: unable to change to service directory: file does not exist\n\n", stderr: "warning: unable to stat svc/down: symbolic link loop\nwarning: unable to stat ./svc/down: symbolic link loop\n", code: 1, lsbCode: -1},
+		{name: "log down file loop, several", main: fakeSv{status: run(1)}, log: &fakeSv{status: run(2)}, files: map[string]string{"log/down": "->down"}, arg: "svc svc",
+			stdout: "run: svc: (pid 1) 0s; \nrun: svc: (pid 1) 0s; \n", stderr: "warning: unable to stat svc/down: symbolic link loop\nwarning: unable to stat svc/down: symbolic link loop\n", lsbCode: -1},
 		{name: "log addressed directly", main: fakeSv{status: run(1)}, log: &fakeSv{status: run(2)}, arg: "svc/log", stdout: "run: svc/log: (pid 2) 0s\n", lsbCode: -1},
 	}
 }
@@ -174,8 +181,14 @@ func TestRender(t *testing.T) {
 			want := result{c.stdout, c.stderr, c.code}
 			initd := filepath.Join(root, "initd")
 			os.Mkdir(initd, 0o755)
+			merged := map[string]string{}
+			defer func() {
+				if merged[runit.name] != merged[ours.name] {
+					t.Errorf("stdout and stderr to one pipe:\nrunit's %q\nours    %q", merged[runit.name], merged[ours.name])
+				}
+			}()
 			for _, sv := range []impl{runit, ours} {
-				got, err := runSv(sv.bin, "", svdir, []string{"SVDIR=" + svdir}, "status", arg)
+				got, err := runSv(sv.bin, "", svdir, []string{"SVDIR=" + svdir}, append([]string{"status"}, strings.Fields(arg)...)...)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -184,6 +197,10 @@ func TestRender(t *testing.T) {
 				}
 				if got != want {
 					t.Errorf("%s sv status %s:\n got %v\nwant %v", sv.name, arg, got, want)
+				}
+				merged[sv.name], err = runSvMerged(sv.bin, svdir, []string{"SVDIR=" + svdir}, append([]string{"status"}, strings.Fields(arg)...)...)
+				if err != nil {
+					t.Fatal(err)
 				}
 				if c.lsbCode < 0 {
 					continue
@@ -206,4 +223,20 @@ func TestRender(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runSvMerged runs sv with stdout and stderr on one pipe and returns what
+// came out, with the exit code appended.
+func runSvMerged(bin, dir string, env []string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = svEnv(env)
+	out, err := cmd.CombinedOutput()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		return "", err
+	}
+	return string(out) + "[exit " + strconv.Itoa(code) + "]", nil
 }

@@ -211,6 +211,8 @@ type sv struct {
 	start  time.Time // the same, for the elapsed time of the wait loop
 	tnow   tai64.N   // time of the current round, for the status lines
 
+	away  bool   // the working directory is not curdir
+	done  int    // s.out[:done] is ready to be written
 	cur   string // service being handled, for messages
 	islog bool   // handling <service>/log in the status command
 	st    [status.Size]byte
@@ -224,23 +226,19 @@ func Main(argv []string) (code int) {
 	svwait, haveSvwait := syscall.Getenv("SVWAIT")
 	c, uerr := parse(argv, svwait, haveSvwait, false)
 	if uerr != nil {
-		usageCode := 100
-		if len(argv) > 0 && basename(argv[0]) != "sv" {
-			usageCode = 2
-		}
-		if uerr.version {
-			msg.Err(version)
-		}
-		syn := synopsis
-		if usageCode == 2 {
-			syn = synopsisLSB
-		}
 		prog := ""
 		if len(argv) > 0 {
 			prog = basename(argv[0])
 		}
-		msg.Err("usage: ", prog, syn, "\n")
-		return usageCode
+		if uerr.version {
+			msg.Err(version)
+		}
+		if prog != "sv" {
+			msg.Err("usage: ", prog, synopsisLSB, "\n")
+			return 2
+		}
+		msg.Err("usage: ", prog, synopsis, "\n")
+		return 100
 	}
 	s := &sv{config: c, svdir: defaultSvdir, curdir: -1}
 	if d, ok := syscall.Getenv("SVDIR"); ok {
@@ -248,7 +246,9 @@ func Main(argv []string) (code int) {
 	}
 	defer func() {
 		if s.curdir >= 0 {
-			unix.Fchdir(s.curdir)
+			if s.away {
+				unix.Fchdir(s.curdir)
+			}
 			unix.Close(s.curdir)
 		}
 		if r := recover(); r != nil {
@@ -256,6 +256,7 @@ func Main(argv []string) (code int) {
 			if !ok {
 				panic(r)
 			}
+			s.write() // what runit had written; a partial line is lost
 			code = int(e)
 		}
 	}()
@@ -288,11 +289,11 @@ func (s *sv) run() int {
 			ok = r != -1
 		}
 		live[i] = ok
-		s.back()
 	}
 	if s.waits {
 		s.waitLoop(live)
 	}
+	s.write()
 	if s.rc > 99 {
 		return 99
 	}
@@ -304,16 +305,36 @@ func (s *sv) run() int {
 // that are empty or end in '/' are also taken relative to the current
 // directory; the waiting phase applies only the first-character test
 // (runit's QUIRK).
+//
+// runit does chdir($SVDIR), chdir(name) and, after each service,
+// fchdir(original). sv does the same with fewer system calls: one
+// chdir($SVDIR/name) when $SVDIR is absolute (the two-step way only to
+// report an error, so the errno is the same), and the return to the
+// original directory only when a relative path is about to be used.
 func (s *sv) enter(name string, full bool) bool {
 	inSvdir := name == "" || (name[0] != '/' && name[0] != '.')
 	if full {
 		inSvdir = name != "" && name[0] != '/' && name[0] != '.' && name[len(name)-1] != '/'
 	}
 	var err error
-	if !inSvdir {
-		err = unix.Chdir(name)
-	} else if err = unix.Chdir(s.svdir); err == nil {
-		err = unix.Chdir(name)
+	switch {
+	case !inSvdir:
+		if name == "" || name[0] != '/' {
+			s.home()
+		}
+		err = s.chdir(name)
+	case s.svdir != "" && s.svdir[0] == '/' && len(s.svdir)+1+len(name) < unix.PathMax:
+		if err = s.chdir(s.svdir + "/" + name); err == nil {
+			break
+		}
+		fallthrough
+	default:
+		if s.svdir == "" || s.svdir[0] != '/' {
+			s.home()
+		}
+		if err = s.chdir(s.svdir); err == nil {
+			err = s.chdir(name)
+		}
 	}
 	if err != nil {
 		s.fail("unable to change to service directory", err)
@@ -322,16 +343,29 @@ func (s *sv) enter(name string, full bool) bool {
 	return true
 }
 
-// back returns to the directory sv was started in.
-func (s *sv) back() {
+func (s *sv) chdir(dir string) error {
+	s.away = true
+	return unix.Chdir(dir)
+}
+
+// home returns to the directory sv was started in, if it left it.
+func (s *sv) home() {
+	if !s.away {
+		return
+	}
 	if err := unix.Fchdir(s.curdir); err != nil {
 		s.fatal("unable to change to original directory", err)
 	}
+	s.away = false
 }
 
-// Output. Lines for stdout are collected in s.out and written at the
-// points where runit flushes, so odd combinations ("timeout: " followed by
-// a warning) come out as runit's do. Write errors are ignored.
+// Output. Lines for stdout are collected in s.out; flush marks the point
+// up to which runit would have written them (the end of each message).
+// Marked lines are written in batches, and always before anything goes to
+// stderr, before a ./check child starts, before sleeping and at the end, so
+// stdout and stderr interleave exactly as runit's do (odd combinations
+// such as "timeout: " followed by a warning included). Write errors are
+// ignored.
 
 func (s *sv) outs(parts ...string) {
 	for _, p := range parts {
@@ -341,11 +375,15 @@ func (s *sv) outs(parts ...string) {
 
 func (s *sv) flush(p string) {
 	s.outs(p)
-	s.flushOut()
+	s.done = len(s.out)
+	if s.done >= 4096 {
+		s.write()
+	}
 }
 
-func (s *sv) flushOut() {
-	b := s.out
+// write writes the lines marked by flush.
+func (s *sv) write() {
+	b := s.out[:s.done]
 	for len(b) > 0 {
 		n, err := unix.Write(1, b)
 		if err == unix.EINTR {
@@ -356,7 +394,14 @@ func (s *sv) flushOut() {
 		}
 		b = b[n:]
 	}
-	s.out = s.out[:0]
+	s.out = s.out[:copy(s.out, s.out[s.done:])]
+	s.done = 0
+}
+
+// errLine writes one line to stderr, after the pending stdout lines.
+func (s *sv) errLine(parts ...string) {
+	s.write()
+	msg.Err(parts...)
 }
 
 func (s *sv) who() {
@@ -402,7 +447,7 @@ func (s *sv) ok(m string) {
 }
 
 func (s *sv) fatal(m string, err error) {
-	msg.Err("fatal: ", m, ": ", errstr.Str(err))
+	s.errLine("fatal: ", m, ": ", errstr.Str(err))
 	if s.lsb {
 		panic(exitNow(151))
 	}
@@ -459,7 +504,7 @@ func (s *sv) statusPrint(name string) int {
 	normallyUp := false
 	if err := unix.Stat("down", &fi); err != nil {
 		if err != unix.ENOENT {
-			msg.Err("warning: unable to stat ", s.cur, "/down: ", errstr.Str(err))
+			s.errLine("warning: unable to stat ", s.cur, "/down: ", errstr.Str(err))
 			return 0
 		}
 		normallyUp = true
@@ -486,7 +531,7 @@ func (s *sv) status() int {
 		return 0
 	}
 	rc := s.statusPrint(s.cur)
-	if err := unix.Chdir("log"); err != nil {
+	if err := s.chdir("log"); err != nil {
 		if err != unix.ENOENT {
 			s.outs("; ")
 			s.islog = true
@@ -505,8 +550,9 @@ func (s *sv) status() int {
 		}
 	}
 	s.islog = false
-	s.flushOut()
+	s.flush("")
 	if s.lsb {
+		s.write()
 		switch rc {
 		case 1:
 			panic(exitNow(0))

@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
-	"gorunit/internal/msg"
 	"gorunit/internal/tai64"
 )
 
@@ -47,7 +46,6 @@ func (s *sv) waitLoop(live []bool) {
 			s.cur = name
 			if !s.enter(name, false) {
 				live[i] = false
-				s.back()
 				continue
 			}
 			if first {
@@ -63,8 +61,8 @@ func (s *sv) waitLoop(live []bool) {
 			if live[i] {
 				pending++
 			}
-			s.back()
 		}
+		s.write()
 		if pending == 0 {
 			return
 		}
@@ -167,9 +165,10 @@ func (s *sv) checkScript() bool {
 		if err == unix.ENOENT {
 			return true
 		}
-		msg.Err("warning: unable to stat ", s.cur, "/check: ", errstr.Str(err))
+		s.errLine("warning: unable to stat ", s.cur, "/check: ", errstr.Str(err))
 		return false
 	}
+	s.write()
 	files := []uintptr{0, ^uintptr(0), 2}
 	for _, fd := range []int{0, 2} {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
@@ -184,10 +183,10 @@ func (s *sv) checkScript() bool {
 		// ForkExec reports fork and exec failures alike; only resource
 		// shortage means the fork failed.
 		if err == syscall.EAGAIN || err == syscall.ENOMEM {
-			msg.Err("warning: unable to fork for ", s.cur, "/check: ", errstr.Str(err))
+			s.errLine("warning: unable to fork for ", s.cur, "/check: ", errstr.Str(err))
 			return false
 		}
-		msg.Err("warning: unable to run ", s.cur, "/check: ", errstr.Str(err))
+		s.errLine("warning: unable to run ", s.cur, "/check: ", errstr.Str(err))
 		return true
 	}
 	var ws unix.WaitStatus
@@ -198,16 +197,16 @@ func (s *sv) checkScript() bool {
 		}
 	}
 	if err != nil {
-		msg.Err("warning: unable to wait for child ", s.cur, "/check: ", errstr.Str(err))
+		s.errLine("warning: unable to wait for child ", s.cur, "/check: ", errstr.Str(err))
 		return false
 	}
 	return ws>>8 == 0
 }
 
-// watcher wakes the wait loop when a runsv rewrites supervise/status
-// (rename of status.new, or a close after writing status in place) or
-// closes supervise/ok, which only runsv holds open for reading, i.e. exits.
-// sv's own accesses (status read, ok opened write-only) trigger neither.
+// watcher wakes the wait loop when a runsv renames status.new to
+// supervise/status or closes supervise/ok, which only runsv holds open for
+// reading, i.e. exits. sv's own accesses (status read, ok opened
+// write-only) trigger neither, so idle waiting costs one wake-up per tick.
 // A nil watcher (no inotify) just sleeps until the next tick.
 type watcher struct {
 	fd  int
@@ -236,7 +235,7 @@ func (w *watcher) add(i int) {
 	if w == nil {
 		return
 	}
-	if wd, err := unix.InotifyAddWatch(w.fd, "supervise", unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_ONLYDIR); err == nil {
+	if wd, err := unix.InotifyAddWatch(w.fd, "supervise", unix.IN_MOVED_TO|unix.IN_ONLYDIR); err == nil {
 		w.dir[int32(wd)] = append(w.dir[int32(wd)], i)
 	}
 	if wd, err := unix.InotifyAddWatch(w.fd, "supervise/ok", unix.IN_CLOSE_NOWRITE); err == nil {
@@ -311,7 +310,7 @@ func (w *watcher) read(due, live []bool) (any, lost bool) {
 			var svc []int
 			if s, ok := w.ok[wd]; ok && mask&unix.IN_CLOSE_NOWRITE != 0 {
 				svc = s
-			} else if s, ok := w.dir[wd]; ok && mask&(unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE) != 0 && cstr(name) == "status" {
+			} else if s, ok := w.dir[wd]; ok && mask&unix.IN_MOVED_TO != 0 && cstr(name) == "status" {
 				svc = s
 			}
 			for _, i := range svc {
