@@ -345,7 +345,7 @@ func (s *sv) enter(name string, full bool) bool {
 
 func (s *sv) chdir(dir string) error {
 	s.away = true
-	return unix.Chdir(dir)
+	return rawChdir(dir)
 }
 
 // home returns to the directory sv was started in, if it left it.
@@ -457,7 +457,7 @@ func (s *sv) fatal(m string, err error) {
 // statusGet checks that runsv runs and reads supervise/status into s.st:
 // 1 on success, 0 if runsv is not running, -1 on errors (all reported).
 func (s *sv) statusGet() int {
-	fd, err := unix.Open("supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := rawOpen("supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK)
 	if err != nil {
 		if err == unix.ENXIO {
 			if s.acts[0] == 'x' {
@@ -470,16 +470,16 @@ func (s *sv) statusGet() int {
 		s.warn("unable to open supervise/ok", err)
 		return -1
 	}
-	unix.Close(fd)
-	fd, err = unix.Open("supervise/status", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	rawClose(fd)
+	fd, err = rawOpen("supervise/status", unix.O_RDONLY|unix.O_NONBLOCK)
 	if err != nil {
 		s.warn("unable to open supervise/status", err)
 		return -1
 	}
 	// One read straight into the buffer, like runit: a longer file is
 	// accepted, a short one leaves the buffer partly overwritten.
-	n, err := unix.Read(fd, s.st[:])
-	unix.Close(fd)
+	n, err := rawRead(fd, s.st[:])
+	rawClose(fd)
 	switch {
 	case err != nil:
 		s.warn("unable to read supervise/status", err)
@@ -500,9 +500,8 @@ func (s *sv) record() status.Record {
 // under name (without newline): 1 if it has a process, 2 if not, 0 if the
 // down file could not be checked (then nothing is printed).
 func (s *sv) statusPrint(name string) int {
-	var fi unix.Stat_t
 	normallyUp := false
-	if err := unix.Stat("down", &fi); err != nil {
+	if err := rawStat("down"); err != nil {
 		if err != unix.ENOENT {
 			s.errLine("warning: unable to stat ", s.cur, "/down: ", errstr.Str(err))
 			return 0
