@@ -357,3 +357,35 @@ func TestMissingRunScript(t *testing.T) {
 		return strings.ReplaceAll(tr.String(), w.root, "ROOT")
 	})
 }
+
+// TestSignalCommandsMatchRunit: h a i q 1 2 deliver HUP ALRM INT QUIT USR1
+// USR2 to a running service (which traps them), t TERM, and nothing while
+// the service is down (the service exits on TERM, and is restarted).
+func TestSignalCommandsMatchRunit(t *testing.T) {
+	both(t, func(t *testing.T, w *world, im impl) string {
+		out := filepath.Join(w.root, "got")
+		run := "#!/bin/sh\n" +
+			"for s in HUP ALRM INT QUIT USR1 USR2; do trap \"echo $s >> " + out + "\" $s; done\n" +
+			"trap \"echo TERM >> " + out + "; exit 0\" TERM\n" +
+			"echo ready >> " + out + "\nwhile :; do sleep 0.05; done\n"
+		dir := w.service("sig", map[string]string{"run": run})
+		st := filepath.Join(dir, "supervise/status")
+		p := w.start(im.runsv, "sig")
+		pid := waitStatus(t, st, "up", isUp).PID
+		testenv.WaitFor(t, testenv.Deadline, "traps set", func() bool { return strings.Contains(cat(out), "ready") })
+		want := ""
+		for _, c := range []struct{ b, sig string }{{"h", "HUP"}, {"a", "ALRM"}, {"i", "INT"}, {"q", "QUIT"}, {"1", "USR1"}, {"2", "USR2"}, {"t", "TERM"}} {
+			w.write("sig/supervise/control", c.b)
+			want += c.sig + "\n"
+			testenv.WaitFor(t, testenv.Deadline, "signal "+c.sig, func() bool { return strings.HasSuffix(cat(out), want) })
+		}
+		newPid(t, st, pid)
+		tr := &transcript{w: w}
+		tr.sv("status", "sig")
+		tr.add(cat(out))
+		tr.sv("-v", "down", "sig")
+		tr.sv("-v", "exit", "sig")
+		tr.add("exit " + strconv.Itoa(p.wait(t)))
+		return tr.String()
+	})
+}
