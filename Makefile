@@ -59,3 +59,13 @@ vet:
 
 clean:
 	rm -rf $(BIN)
+
+# Benchmarks, ours against runit's Debian binaries, alternately, median of
+# 3 rounds; writes BENCHMARKS.md (harness and how to read it: bench/).
+# BENCH_QUICK=1: short run; BENCH_IDLE=30s: idle window of row 7;
+# BENCH_ARGS: more options (e.g. -only svlogd,reap -rounds 5).
+.PHONY: bench
+bench: build oracle
+	@mkdir -p .cache/bench
+	$(GO) build -trimpath -o .cache/bench/gorunit-bench ./bench
+	./.cache/bench/gorunit-bench $(if $(BENCH_QUICK),-quick) $(if $(BENCH_IDLE),-idle $(BENCH_IDLE)) -out BENCHMARKS.md $(BENCH_ARGS)
