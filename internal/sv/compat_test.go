@@ -169,6 +169,7 @@ type compatCase struct {
 	stdout string   // runit's stdout, normalised
 	code   int
 	stderr string // runit's stderr, normalised
+	env    []string
 	after  func(w *world) error
 }
 
@@ -237,6 +238,8 @@ func compatCases() []compatCase {
 		{name: "got TERM/-w 1 down", state: stGotTerm, args: a("-w", "1", "down", "svc"), stdout: "timeout: run: svc: (pid N) Ns, want down, got TERM\n", code: 1},
 		{name: "got TERM/-w 1 stop", state: stGotTerm, args: a("-w", "1", "stop", "svc"), stdout: "timeout: run: svc: (pid N) Ns, want down, got TERM\n", code: 1},
 		{name: "got TERM/-w 0 down", state: stGotTerm, args: a("-w", "0", "down", "svc"), stdout: "timeout: run: svc: (pid N) Ns, want down, got TERM\n", code: 1},
+		{name: "got TERM/SVWAIT=1 -v down", state: stGotTerm, env: []string{"SVWAIT=1"}, args: a("-v", "down", "svc"), stdout: "timeout: run: svc: (pid N) Ns, want down, got TERM\n", code: 1},
+		{name: "got TERM/SVWAIT=1 -w 0 down", state: stGotTerm, env: []string{"SVWAIT=1"}, args: a("-w", "0", "down", "svc"), stdout: "timeout: run: svc: (pid N) Ns, want down, got TERM\n", code: 1},
 		{name: "got TERM/-w 1 force-stop", state: stGotTerm, args: a("-w", "1", "force-stop", "svc"), stdout: "kill: run: svc: (pid N) Ns, want down, got TERM\n", code: 1, after: downAfter},
 		{name: "got TERM/-w 1 force-shutdown", state: stGotTerm, args: a("-w", "1", "force-shutdown", "svc"), stdout: "kill: run: svc: (pid N) Ns, want down, got TERM\n", code: 1},
 		{name: "got TERM/-w 1 D", state: stGotTerm, args: a("-w", "1", "Down", "svc"), stdout: "kill: run: svc: (pid N) Ns, want down, got TERM\n", code: 1, after: downAfter},
@@ -313,7 +316,7 @@ func runCase(root string, c compatCase, rs, sv impl) (result, error) {
 		}
 		bin = argv0
 	}
-	r, err := runSv(bin, argv0, dir, []string{"SVDIR=" + dir}, c.args...)
+	r, err := runSv(bin, argv0, dir, append([]string{"SVDIR=" + dir}, c.env...), c.args...)
 	if err != nil {
 		return r, err
 	}

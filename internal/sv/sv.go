@@ -26,7 +26,7 @@ import (
 )
 
 const (
-	version      = "$Id: 900314260c6d52c986c5357673bea2f3bd3f4698 $"
+	versionID    = "$Id: 900314260c6d52c986c5357673bea2f3bd3f4698 $"
 	synopsis     = " [-v] [-w sec] command service ..."
 	synopsisLSB  = " [-w sec] command"
 	defaultSvdir = "/etc/service/"
@@ -61,6 +61,16 @@ type usageError struct{ version bool }
 // parse interprets argv (with argv[0]) and the SVWAIT value as sv does.
 // Unless quiet, it prints getopt's complaints about bad options itself.
 func parse(argv []string, svwait string, haveSvwait, quiet bool) (*config, *usageError) {
+	c, action, uerr := parseArgs(argv, svwait, haveSvwait, quiet)
+	if uerr == nil && !c.command(action) {
+		return nil, &usageError{}
+	}
+	return c, uerr
+}
+
+// parseArgs is parse without looking at the command word, which runit
+// checks only after it has opened the current directory.
+func parseArgs(argv []string, svwait string, haveSvwait, quiet bool) (*config, string, *usageError) {
 	c := &config{wait: defaultWait, act: actControl, waits: true}
 	arg0 := ""
 	if len(argv) > 0 {
@@ -86,14 +96,14 @@ func parse(argv []string, svwait string, haveSvwait, quiet bool) (*config, *usag
 		case 'v':
 			c.verbose = true
 		case 'V':
-			return nil, &usageError{version: true}
+			return nil, "", &usageError{version: true}
 		default:
-			return nil, &usageError{}
+			return nil, "", &usageError{}
 		}
 	}
 	rest := p.Rest()
 	if len(rest) == 0 {
-		return nil, &usageError{}
+		return nil, "", &usageError{}
 	}
 	action := rest[0]
 	if c.lsb {
@@ -101,13 +111,10 @@ func parse(argv []string, svwait string, haveSvwait, quiet bool) (*config, *usag
 	} else {
 		c.services = rest[1:]
 		if len(c.services) == 0 {
-			return nil, &usageError{}
+			return nil, "", &usageError{}
 		}
 	}
-	if !c.command(action) {
-		return nil, &usageError{}
-	}
-	return c, nil
+	return c, action, nil
 }
 
 // command sets act, acts, waits and kill from the command word; false
@@ -224,21 +231,9 @@ type sv struct {
 // returning.
 func Main(argv []string) (code int) {
 	svwait, haveSvwait := syscall.Getenv("SVWAIT")
-	c, uerr := parse(argv, svwait, haveSvwait, false)
+	c, action, uerr := parseArgs(argv, svwait, haveSvwait, false)
 	if uerr != nil {
-		prog := ""
-		if len(argv) > 0 {
-			prog = basename(argv[0])
-		}
-		if uerr.version {
-			msg.Err(version)
-		}
-		if prog != "sv" {
-			msg.Err("usage: ", prog, synopsisLSB, "\n")
-			return 2
-		}
-		msg.Err("usage: ", prog, synopsis, "\n")
-		return 100
+		return usage(argv, uerr.version)
 	}
 	s := &sv{config: c, svdir: defaultSvdir, curdir: -1}
 	if d, ok := syscall.Getenv("SVDIR"); ok {
@@ -260,10 +255,6 @@ func Main(argv []string) (code int) {
 			code = int(e)
 		}
 	}()
-	return s.run()
-}
-
-func (s *sv) run() int {
 	s.tstart = tai64.Now()
 	s.start = time.Now()
 	s.tnow = s.tstart
@@ -272,6 +263,31 @@ func (s *sv) run() int {
 		s.fatal("unable to open current directory", err)
 	}
 	s.curdir = fd
+	if !c.command(action) {
+		return usage(argv, false)
+	}
+	return s.run()
+}
+
+// usage prints the usage text (after the version for -V) and returns the
+// exit code for it.
+func usage(argv []string, version bool) int {
+	prog := ""
+	if len(argv) > 0 {
+		prog = basename(argv[0])
+	}
+	if version {
+		msg.Err(versionID)
+	}
+	if prog != "sv" {
+		msg.Err("usage: ", prog, synopsisLSB, "\n")
+		return 2
+	}
+	msg.Err("usage: ", prog, synopsis, "\n")
+	return 100
+}
+
+func (s *sv) run() int {
 
 	// Send (or print) in argument order; a service whose directory or
 	// status cannot be used is dropped.

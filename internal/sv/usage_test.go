@@ -2,8 +2,10 @@ package sv
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -97,5 +99,64 @@ func TestUsageAndErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A working directory sv cannot open is fatal: exit 100, or 151 in LSB
+// mode. (Run as nobody in a directory it may enter but not read.)
+func TestFatalCurrentDirectory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs both sv binaries")
+	}
+	runit, ours := impls(t)
+	// t.TempDir's parent is private to root: use a directory nobody can
+	// reach.
+	root, err := os.MkdirTemp("", "sv-fatal-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(root) })
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cwd := filepath.Join(root, "cwd")
+	if err := os.Mkdir(cwd, 0o711); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(cwd, 0o711)
+	for _, sv := range []impl{runit, ours} {
+		for _, c := range []struct {
+			argv0 string
+			args  []string
+			code  int
+		}{
+			{"sv", []string{"status", "x"}, 100},
+			{"sv", []string{"bogus", "x"}, 100}, // checked before the command
+			{"demo", []string{"status"}, 151},
+			{"demo", []string{"bogus"}, 151},
+		} {
+			var out, errb strings.Builder
+			cmd := &exec.Cmd{
+				Path:        sv.bin,
+				Args:        append([]string{c.argv0}, c.args...),
+				Dir:         cwd,
+				Env:         svEnv([]string{"SVDIR=" + root}),
+				Stdout:      &out,
+				Stderr:      &errb,
+				SysProcAttr: &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}},
+			}
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			got := result{out.String(), errb.String(), code}
+			want := result{"", "fatal: unable to open current directory: access denied\n", c.code}
+			if got != want {
+				t.Errorf("%s sv as %s %q:\n got %v\nwant %v", sv.name, c.argv0, c.args, got, want)
+			}
+		}
 	}
 }
