@@ -328,44 +328,70 @@ func runCase(root string, c compatCase, rs, sv impl) (result, error) {
 	return r, nil
 }
 
+// compatParallel is how many cases run at once (each runs four worlds);
+// the worlds mostly sleep, so this is more than the test's -parallel.
+const compatParallel = 4
+
 func TestCompat(t *testing.T) {
 	if testing.Short() {
 		t.Skip("integration test: runs runsv and both sv binaries")
 	}
 	runit, ours := impls(t)
 	supervisors := runsvs(t)
-	for _, c := range compatCases() {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			type key struct{ rs, sv int }
-			var (
-				mu   sync.Mutex
-				res  = map[key]result{}
-				errs []string
-				wg   sync.WaitGroup
-			)
+	svs := []impl{runit, ours}
+	cases := compatCases()
+	type outcome struct {
+		res  [][]result // [runsv][sv]
+		errs []string
+	}
+	outcomes := make([]outcome, len(cases))
+	tmp := t.TempDir()
+	sem := make(chan struct{}, compatParallel)
+	var wg sync.WaitGroup
+	for ci, c := range cases {
+		o := &outcomes[ci]
+		o.res = make([][]result, len(supervisors))
+		for i := range supervisors {
+			o.res[i] = make([]result, len(svs))
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var mu sync.Mutex
+			var cw sync.WaitGroup
 			for i, rs := range supervisors {
-				for j, sv := range []impl{runit, ours} {
-					root := t.TempDir()
-					wg.Add(1)
+				for j, sv := range svs {
+					cw.Add(1)
 					go func() {
-						defer wg.Done()
-						r, err := runCase(root, c, rs, sv)
+						defer cw.Done()
+						root, err := os.MkdirTemp(tmp, "w")
+						var r result
+						if err == nil {
+							r, err = runCase(root, c, rs, sv)
+						}
 						mu.Lock()
 						defer mu.Unlock()
 						if err != nil {
-							errs = append(errs, fmt.Sprintf("%s sv with %s: %v", sv.name, rs.name, err))
+							o.errs = append(o.errs, fmt.Sprintf("%s sv with %s: %v", sv.name, rs.name, err))
 						}
-						res[key{i, j}] = r
+						o.res[i][j] = r
 					}()
 				}
 			}
-			wg.Wait()
-			if len(errs) > 0 {
-				t.Fatal(strings.Join(errs, "\n"))
+			cw.Wait()
+		}()
+	}
+	wg.Wait()
+	for ci, c := range cases {
+		o := outcomes[ci]
+		t.Run(c.name, func(t *testing.T) {
+			if len(o.errs) > 0 {
+				t.Fatal(strings.Join(o.errs, "\n"))
 			}
 			for i, rs := range supervisors {
-				want, got := res[key{i, 0}], res[key{i, 1}]
+				want, got := o.res[i][0], o.res[i][1]
 				if rs.name == "runit-runsv" {
 					if n := want.normal(); n.stdout != c.stdout || n.code != c.code || n.stderr != c.stderr {
 						t.Errorf("runit's sv with %s: unexpected result (test expectation or setup wrong?)\n%v", rs.name, want)
