@@ -1,0 +1,26 @@
+// Command tai64nlocal converts leading TAI64N stamps ("@" and 24 hex
+// digits, as svlogd -t writes them) on standard input to local time on
+// standard output; see package gorunit/internal/tai64local.
+package main
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"gorunit/internal/msg"
+	"gorunit/internal/tai64local"
+)
+
+func main() {
+	err := tai64local.Filter(os.Stdin, os.Stdout, time.Local)
+	var re tai64local.ReadError
+	switch {
+	case err == nil:
+		os.Exit(0)
+	case errors.As(err, &re):
+		msg.Die(111, "tai64nlocal: fatal: unable to read input: ", msg.E(re.Err))
+	default:
+		msg.Die(111, "tai64nlocal: fatal: unable to write output: ", msg.E(errors.Unwrap(err)))
+	}
+}
