@@ -56,7 +56,9 @@ func Main(args []string) int {
 		logpipe: [2]int{-1, -1}}
 	r.main.sup = "supervise/"
 	r.log.sup = "log/supervise/"
+	r.log.base = "log/"
 	r.log.isLog = true
+	r.main.readyR, r.log.readyR = -1, -1
 	r.setup()
 	return r.loop()
 }
@@ -248,7 +250,7 @@ func (r *Runsv) wantsStart(s *service, now time.Time) bool {
 
 // loop is runsv's main loop. It returns the exit code.
 func (r *Runsv) loop() int {
-	fds := make([]unix.PollFd, 0, 3)
+	fds := make([]unix.PollFd, 0, 5)
 	var drain [64]byte
 	for {
 		now := time.Now()
@@ -264,8 +266,10 @@ func (r *Runsv) loop() int {
 			timeout = 0
 		} else {
 			timeout = r.holdTimeout(&r.main, now, timeout)
+			timeout = deadlineTimeout(r.main.killAt, now, timeout)
 			if r.haveLog {
 				timeout = r.holdTimeout(&r.log, now, timeout)
+				timeout = deadlineTimeout(r.log.killAt, now, timeout)
 			}
 		}
 		fds = fds[:0]
@@ -274,7 +278,27 @@ func (r *Runsv) loop() int {
 		if r.haveLog {
 			fds = append(fds, unix.PollFd{Fd: int32(r.log.ctlR), Events: unix.POLLIN})
 		}
+		if r.main.readyR >= 0 {
+			fds = append(fds, unix.PollFd{Fd: int32(r.main.readyR), Events: unix.POLLIN})
+		}
+		if r.log.readyR >= 0 {
+			fds = append(fds, unix.PollFd{Fd: int32(r.log.readyR), Events: unix.POLLIN})
+		}
 		unix.Poll(fds, timeout)
+		for _, f := range fds[1:] {
+			if f.Revents != 0 && (int(f.Fd) == r.main.readyR || int(f.Fd) == r.log.readyR) {
+				if int(f.Fd) == r.main.readyR {
+					r.readyPoll(&r.main)
+				} else {
+					r.readyPoll(&r.log)
+				}
+			}
+		}
+		now = time.Now()
+		r.checkKill(&r.main, now)
+		if r.haveLog {
+			r.checkKill(&r.log, now)
+		}
 
 		for {
 			n, err := unix.Read(r.self[0], drain[:])

@@ -33,6 +33,17 @@ type service struct {
 	holdUntil time.Time
 	// once is set by 'o' while a start is held back by the throttle.
 	once bool
+	// downAt is when the process last ended; delay is the current backoff.
+	downAt time.Time
+	delay  time.Duration
+
+	base string // "" or "log/": where the service's own files are
+
+	// Additions (extras.go): the read end of the readiness pipe (-1 if
+	// none), and a pending SIGKILL for killPid at killAt.
+	readyR  int
+	killAt  time.Time
+	killPid int
 
 	ctlR, ctlW int // supervise/control, read and write ends
 	ok         int // supervise/ok, held open for reading
@@ -153,11 +164,20 @@ func (r *Runsv) start(s *service) {
 		argv = []string{"./run"}
 		files = r.mainFiles()
 	}
+	readyW := -1
+	if !finish {
+		r.clearReady(s)
+		files, readyW = r.notifyFiles(s, files)
+	}
 	attr := &syscall.ProcAttr{Dir: dir, Env: r.env, Files: files}
 	pid, err := r.reaper.Start(func() (int, error) {
 		return syscall.ForkExec(argv[0], argv, attr)
 	}, r.onExit(s))
+	if readyW >= 0 {
+		unix.Close(readyW)
+	}
 	if err != nil {
+		r.closeReady(s)
 		if err == syscall.EAGAIN || err == syscall.ENOMEM {
 			// runit: the fork failed; try again in 5 seconds.
 			r.warn("unable to fork, sleeping: ", msg.E(err))
@@ -181,6 +201,7 @@ func (r *Runsv) start(s *service) {
 	if finish {
 		s.pid = pid
 		r.writeStatus(s)
+		r.armKill(s, "timeout-finish")
 		return
 	}
 	r.started(s, now, pid)
@@ -226,6 +247,8 @@ func (r *Runsv) logExit(e reaper.Exit)  { r.exited(&r.log, e) }
 func (r *Runsv) exited(s *service, e reaper.Exit) {
 	s.pid = 0
 	s.term = false
+	s.killAt = time.Time{}
+	r.clearReady(s)
 	if !s.isLog {
 		r.lastExit = e
 		if s.state != status.Finish && readable("finish") {
@@ -239,8 +262,9 @@ func (r *Runsv) exited(s *service, e reaper.Exit) {
 	s.since = tai64.FromTime(now)
 	s.since.Nano = s.since.Nano/1000*1000 + 500
 	r.writeStatus(s)
-	if now.Sub(s.started) < time.Second {
-		s.holdUntil = now.Add(time.Second)
+	s.downAt = now
+	if hold := r.restartHold(s, now.Sub(s.started)); hold > 0 {
+		s.holdUntil = now.Add(hold)
 	}
 }
 
@@ -296,6 +320,7 @@ func (r *Runsv) stop(s *service) {
 		r.signal(s, unix.SIGTERM)
 		s.term = true
 		r.writeStatus(s)
+		r.armKill(s, "timeout-kill")
 	}
 	switch s.want {
 	case status.InternalWantDown:
@@ -314,6 +339,7 @@ func (r *Runsv) control(s *service, c byte) {
 	case 'u':
 		s.want = status.InternalWantUp
 		r.writeStatus(s)
+		r.cutBackoff(s)
 		if s.state == status.Down && s.pid == 0 {
 			r.start(s)
 		}
