@@ -4,7 +4,11 @@ package main
 import (
 	"os"
 
+	"gorunit/internal/lean"
 	"gorunit/svlog"
 )
 
-func main() { os.Exit(svlog.Main(os.Args)) }
+func main() {
+	lean.Init() // one per service: GOMAXPROCS=1 and a small heap goal
+	os.Exit(svlog.Main(os.Args))
+}
