@@ -123,5 +123,6 @@ func benchReap(im impl) (result, error) {
 		return nil, fmt.Errorf("reap: unexpected report %q", report)
 	}
 	us, _ := strconv.ParseFloat(f["us"], 64)
-	return result{"reap": us / 1000}, nil
+	cpu, _ := strconv.ParseFloat(f["pid1cpu_us"], 64)
+	return result{"reap": us / 1000, "reap.cpu": cpu / 1000}, nil
 }

@@ -22,7 +22,11 @@ func benchTree100(im impl) (result, error) {
 		if err := waitAllUp(services, true, 20*time.Millisecond, 60*time.Second); err != nil {
 			return err
 		}
-		time.Sleep(2 * time.Second)
+		settle, nSv, nKill := 2*time.Second, 5, 10
+		if quick {
+			settle, nSv, nKill = time.Second, 3, 5
+		}
+		time.Sleep(settle)
 		if err := measureIdle(t, idleTime, res); err != nil {
 			return err
 		}
@@ -35,10 +39,10 @@ func benchTree100(im impl) (result, error) {
 		if err := measureSvStatus(im, services, res); err != nil {
 			return err
 		}
-		if err := measureSvRestart(im, services[1:6], res); err != nil {
+		if err := measureSvRestart(im, services[1:1+nSv], res); err != nil {
 			return err
 		}
-		return measureKillRestart(services[10:20], res)
+		return measureKillRestart(services[10:10+nKill], res)
 	}()
 	if serr := t.stop(); err == nil && serr != nil {
 		err = serr

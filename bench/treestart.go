@@ -7,6 +7,9 @@ package main
 import "time"
 
 func benchTreeStart(im impl, n int) (result, error) {
+	if quick && n > 100 {
+		return nil, skip("not run (BENCH_QUICK)")
+	}
 	svdir, services, err := makeTree(n, false)
 	if err != nil {
 		return nil, err
