@@ -46,6 +46,7 @@ const (
 	checkWait = 1 * second   // minimum time between two scans
 	beatEvery = 900 * second // readproctitle heartbeat period
 	settle    = 1 * second   // a directory made in place gets this long to be filled
+	coalesce  = second / 10  // a burst of changes gets this long to arrive before a scan
 	logKeep   = 5            // bytes of the log argument never overwritten
 	logMin    = 7            // shortest log argument accepted
 	stampName = "./.forced-rescan"
@@ -87,8 +88,8 @@ type runner struct {
 	attr  syscall.ProcAttr
 
 	// what the last successful stat of dir showed
-	ddev, dino uint64
-	dmtime     unix.Timespec
+	ddev, dino     uint64
+	dmtime, dctime unix.Timespec
 
 	check  bool  // runit's check flag: rescan within a second
 	dirty  bool  // inotify saw a change
@@ -313,12 +314,14 @@ func (d *runner) round(now, wall int64) {
 		d.dirty = false // inotify has nothing more to say; retry as runit does
 		return
 	}
-	dev, ino, mt := uint64(d.st.Dev), uint64(d.st.Ino), d.st.Mtim
+	dev, ino, mt, ct := uint64(d.st.Dev), uint64(d.st.Ino), d.st.Mtim, d.st.Ctim
 	if d.ifd >= 0 && (d.wd < 0 || dev != d.wdev || ino != d.wino) {
 		d.watch(dev, ino)
 	}
+	// runit looks at mtime, inode and device; the change time also
+	// catches a chmod that makes an unreadable directory readable.
 	trigger := d.check || d.dirty || d.forced ||
-		dev != d.ddev || ino != d.dino || mt != d.dmtime
+		dev != d.ddev || ino != d.dino || mt != d.dmtime || ct != d.dctime
 	if !trigger && !d.namesMoved() {
 		return
 	}
@@ -326,7 +329,7 @@ func (d *runner) round(now, wall int64) {
 		d.say("warning", "unable to change directory to ", d.dir, ": ", errstr.Str(err))
 		return
 	}
-	d.ddev, d.dino, d.dmtime = dev, ino, mt
+	d.ddev, d.dino, d.dmtime, d.dctime = dev, ino, mt, ct
 	forced := d.forced
 	d.check, d.dirty, d.forced = false, false, false
 	d.scan()
@@ -413,6 +416,13 @@ func (d *runner) readInotify() {
 			}
 			if len(name) > 0 && name[0] == '.' {
 				continue // dot-names are not services
+			}
+			if !d.dirty {
+				// The first change after a scan: wait a moment for the
+				// rest of a burst (ln -s in a loop), not longer.
+				if t := now + coalesce; t > d.notYet {
+					d.notYet = t
+				}
 			}
 			d.dirty = true
 			if ev.Mask&(unix.IN_CREATE|unix.IN_ISDIR) == unix.IN_CREATE|unix.IN_ISDIR {

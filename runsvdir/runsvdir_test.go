@@ -66,8 +66,13 @@ func hundred(t *testing.T, im impl) {
 		t.Errorf("runsv s000 (pid %d) is not a session leader (sid %d)", sv["s000"], sid)
 	}
 
-	// kill -9 of one runsv: a new one takes over.
+	// kill -9 of one runsv: a new one takes over. (Its service and logger
+	// would survive it and keep the log directory locked against the new
+	// logger, so they are killed first.)
 	old := sv["s007"]
+	for _, p := range descendants(old) {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
 	must(t, syscall.Kill(old, syscall.SIGKILL))
 	d := waitUntil(t, long, 20*time.Millisecond, "a new runsv for s007", func() bool {
 		p := r.runsvs()["s007"]
@@ -392,4 +397,130 @@ func openTTY(t *testing.T) *os.File {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestReplacedDirectory (ours only): a service directory behind a
+// symlink removed and made again while its runsv runs. runit's runsvdir
+// never notices (the service directory's own mtime does not change), so
+// the old runsv keeps running in the deleted directory and the new
+// directory gets no runsv. Ours notices at its next wake-up: TERM to the
+// old runsv, a new runsv for the new directory, and a message.
+func TestReplacedDirectory(t *testing.T) {
+	im := ours(t)
+	tr := newTree(t)
+	for _, name := range []string{"keep", "replaced", "removed"} {
+		tr.make(name, runScript, false)
+		tr.link(name)
+	}
+	r := start(t, im, opts{}, tr.svdir)
+	waitUntil(t, long, 20*time.Millisecond, "services up", func() bool {
+		return up(filepath.Join(tr.ext, "keep")) && up(filepath.Join(tr.ext, "replaced")) &&
+			up(filepath.Join(tr.ext, "removed"))
+	})
+	sv := r.runsvs()
+	// Not a synchronisation: let runsvdir's follow-up scan (a second
+	// after services were added) pass, so that what notices the change is
+	// the periodic check of the services' names. The outcome is the same
+	// either way.
+	time.Sleep(2 * time.Second)
+	begin := time.Now()
+	must(t, os.RemoveAll(filepath.Join(tr.ext, "replaced")))
+	tr.make("replaced", "#!/bin/sh\necho second >&2\nexec sleep 1000000\n", false)
+	must(t, os.RemoveAll(filepath.Join(tr.ext, "removed")))
+	waitUntil(t, long, 20*time.Millisecond, "the new directory's service", func() bool {
+		return up(filepath.Join(tr.ext, "replaced"))
+	})
+	waitUntil(t, long, 20*time.Millisecond, "the old runsv processes to exit", func() bool {
+		return !alive(sv["replaced"]) && !alive(sv["removed"])
+	})
+	now := r.runsvs()
+	if now["replaced"] == 0 || now["replaced"] == sv["replaced"] || now["removed"] != 0 || now["keep"] != sv["keep"] {
+		t.Errorf("runsv processes before %v, after %v", sv, now)
+	}
+	errs := r.stderr()
+	if !strings.Contains(errs, "runsvdir "+tr.svdir+": warning: service directory replaced was replaced: stopping its old runsv.\n") &&
+		!strings.Contains(errs, "runsvdir "+tr.svdir+": warning: unable to stat replaced: file does not exist\n") {
+		t.Errorf("no message about the replaced directory: %q", errs)
+	}
+	if !strings.Contains(errs, "runsvdir "+tr.svdir+": warning: unable to stat removed: file does not exist\n") {
+		t.Errorf("no message about the removed directory: %q", errs)
+	}
+	t.Logf("replaced directory running again after %v; stderr: %q", time.Since(begin).Round(time.Millisecond), errs)
+}
+
+// TestTooManyServices: the 1001st service is refused with runit's
+// message; runsvdir keeps running the other 1000. A stand-in runsv
+// (a shell script sleeping) keeps the test light.
+func TestTooManyServices(t *testing.T) {
+	var res [2]string
+	for i, im := range both(t) {
+		t.Run(im.name, func(t *testing.T) {
+			root := t.TempDir()
+			bin := filepath.Join(root, "bin")
+			svdir := filepath.Join(root, "sv")
+			must(t, os.MkdirAll(bin, 0o755))
+			must(t, os.WriteFile(filepath.Join(bin, "runsv"), []byte("#!/bin/sh\nexec sleep 1000000\n"), 0o755))
+			for j := 0; j <= 1000; j++ {
+				must(t, os.MkdirAll(filepath.Join(svdir, fmt.Sprintf("n%04d", j)), 0o755))
+			}
+			im.path = bin + ":/usr/bin:/bin"
+			r := start(t, im, opts{cwd: root}, "sv")
+			lines := firstLines(t, r, 1)
+			res[i] = regexp.MustCompile(`n[0-9]{4}`).ReplaceAllString(lines[0], "NAME")
+			waitUntil(t, long, 100*time.Millisecond, "1000 stand-in runsv processes", func() bool {
+				n := 0
+				for _, c := range children(r.pid) {
+					if alive(c) && comm(c) == "sleep" {
+						n++
+					}
+				}
+				return n == 1000
+			})
+			if !alive(r.pid) {
+				t.Fatal("runsvdir exited")
+			}
+		})
+	}
+	if want := "runsvdir sv: warning: unable to start runsv NAME: too many services.\n"; res[0] != want || res[1] != want {
+		t.Errorf("ours %q, runit %q, want %q", res[0], res[1], want)
+	}
+}
+
+// TestHeartbeat: the log area gets its first '.' at start-up.
+func TestHeartbeat(t *testing.T) {
+	var got [2]string
+	for i, im := range both(t) {
+		tr := newTree(t)
+		r := start(t, im, opts{}, tr.svdir, "log: xxxxxxxx")
+		waitUntil(t, long, 10*time.Millisecond, "the heartbeat", func() bool {
+			got[i] = r.logArea()
+			return got[i] != "log: xxxxxxxx"
+		})
+	}
+	if got[0] != "log: xxxxxxx." || got[1] != got[0] {
+		t.Errorf("log area: ours %q, runit %q, want %q", got[0], got[1], "log: xxxxxxx.")
+	}
+}
+
+// TestUnreadableRecovers (ours): a service directory runsvdir may not
+// read is warned about; once made readable its services start, without
+// any change to its contents (runit waits for its mtime to change).
+func TestUnreadableRecovers(t *testing.T) {
+	im := ours(t)
+	root := t.TempDir()
+	must(t, os.Chmod(filepath.Dir(root), 0o755))
+	must(t, os.Chmod(root, 0o755))
+	svdir := filepath.Join(root, "sv")
+	must(t, os.MkdirAll(filepath.Join(svdir, "a"), 0o755))
+	must(t, os.WriteFile(filepath.Join(svdir, "a", "run"), []byte(runScript), 0o755))
+	must(t, os.Chown(filepath.Join(svdir, "a"), 65534, 65534))
+	must(t, os.Chmod(svdir, 0o111))
+	r := start(t, im, opts{cwd: root, cred: &syscall.Credential{Uid: 65534, Gid: 65534}}, "sv")
+	if got := firstLines(t, r, 1)[0]; got != "runsvdir sv: warning: unable to open directory sv: access denied\n" {
+		t.Fatalf("first message %q", got)
+	}
+	must(t, os.Chmod(svdir, 0o755))
+	waitUntil(t, long, 20*time.Millisecond, "the service to start", func() bool {
+		return up(filepath.Join(svdir, "a"))
+	})
 }
