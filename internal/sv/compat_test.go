@@ -131,7 +131,7 @@ func stGone(w *world) error {
 		return err
 	}
 	w.stop(cmd)
-	return nil
+	return w.gone("svc")
 }
 
 // stMulti: svc up, gone down (runsv gone); nosuch does not exist.
@@ -150,7 +150,7 @@ func stMulti(w *world) error {
 		return err
 	}
 	w.stop(cmd)
-	return nil
+	return w.gone("gone")
 }
 
 func stCheck(script string) setup {

@@ -192,6 +192,45 @@ func (w *world) stop(cmd *exec.Cmd) {
 	}
 }
 
+// gone waits until no process holds supervise/ok of name open for
+// reading (the sign that a runsv runs).
+func (w *world) gone(name string) error {
+	ok := filepath.Join(w.dir, name, "supervise", "ok")
+	end := time.Now().Add(testenv.Deadline)
+	for {
+		fd, err := syscall.Open(ok, syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		if err == syscall.ENXIO {
+			return nil
+		}
+		if err == nil {
+			syscall.Close(fd)
+		}
+		if time.Now().After(end) {
+			return fmt.Errorf("%s still has a reader (%v): %s", ok, err, holders(ok))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// holders lists the processes that have path open, for diagnostics.
+func holders(path string) string {
+	var fi syscall.Stat_t
+	if syscall.Stat(path, &fi) != nil {
+		return "?"
+	}
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*/fd/*")
+	for _, fd := range procs {
+		var st syscall.Stat_t
+		if syscall.Stat(fd, &st) == nil && st.Ino == fi.Ino && st.Dev == fi.Dev {
+			pid := strings.Split(fd, "/")[2]
+			cmd, _ := os.ReadFile("/proc/" + pid + "/cmdline")
+			out = append(out, pid+" "+strings.ReplaceAll(string(cmd), "\x00", " "))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
 func (w *world) status(name string) (status.Record, error) {
 	b, err := os.ReadFile(filepath.Join(w.dir, name, "supervise", "status"))
 	if err != nil {

@@ -108,7 +108,7 @@ func renderCases() []renderCase {
 
 // build creates the supervise directory described by f under dir; opened
 // ok FIFOs are appended to held.
-func (f fakeSv) build(t *testing.T, dir string, held *[]int) {
+func (f fakeSv) build(t testing.TB, dir string, held *[]int) {
 	t.Helper()
 	sup := filepath.Join(dir, "supervise")
 	if err := os.MkdirAll(sup, 0o700); err != nil {
