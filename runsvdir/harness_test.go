@@ -158,6 +158,7 @@ type opts struct {
 	cred   *syscall.Credential
 	env    []string
 	cwd    string
+	noPath bool // run runsvdir without PATH in its environment
 }
 
 func start(t testing.TB, im impl, o opts, args ...string) *rsd {
@@ -172,6 +173,9 @@ func start(t testing.TB, im impl, o opts, args ...string) *rsd {
 	}
 	cmd := exec.Command("/bin/sh", append([]string{"-c", wrapper, "sh", im.runsvdir}, args...)...)
 	cmd.Env = append([]string{"PATH=" + im.path, "RSD_DIR=" + dir, "RSD_STDERR=" + o.stderr}, o.env...)
+	if o.noPath {
+		cmd.Env = cmd.Env[1:]
+	}
 	cmd.Dir = o.cwd
 	if o.file != nil {
 		cmd.Stderr = o.file

@@ -129,24 +129,9 @@ func Main(args []string) int {
 		prog = args[0]
 		args = args[1:]
 	}
-	if len(args) == 0 {
+	pgrp, args, ok := parseArgs(args)
+	if !ok {
 		msg.Usage(1, prog, " [-P] dir")
-	}
-	pgrp := false
-	if a := args[0]; len(a) > 1 && a[0] == '-' {
-		// Only the first argument is looked at, and only its second byte:
-		// -P... sets -P mode, --... is skipped; any other -x is the
-		// directory.
-		switch a[1] {
-		case 'P':
-			pgrp = true
-			args = args[1:]
-		case '-':
-			args = args[1:]
-		}
-		if len(args) == 0 {
-			msg.Usage(1, prog, " [-P] dir")
-		}
 	}
 	d := &runner{
 		dir:  args[0],
@@ -165,6 +150,26 @@ func Main(args []string) int {
 		return d.run(args[1], true)
 	}
 	return d.run("", false)
+}
+
+// parseArgs handles runsvdir's arguments (without the program name):
+// only the first is looked at, and only its second byte: -P... sets -P
+// mode, --... is skipped; any other -x is the directory. It returns the
+// remaining arguments (dir [log] ...), or ok == false if dir is missing.
+func parseArgs(args []string) (pgrp bool, rest []string, ok bool) {
+	if len(args) == 0 {
+		return false, nil, false
+	}
+	if a := args[0]; len(a) > 1 && a[0] == '-' {
+		switch a[1] {
+		case 'P':
+			pgrp = true
+			args = args[1:]
+		case '-':
+			args = args[1:]
+		}
+	}
+	return pgrp, args, len(args) > 0
 }
 
 func (d *runner) now() int64 { return int64(time.Since(d.t0)) }

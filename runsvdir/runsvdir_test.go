@@ -288,6 +288,18 @@ func TestMessages(t *testing.T) {
 			im.path = filepath.Join(cwd, "nobin")
 			return start(t, im, opts{cwd: cwd}, "sv")
 		}},
+		{"unset-path", 2, func(t *testing.T, im impl, cwd string) *rsd {
+			// runsv is looked up in /bin:/usr/bin, where it is not.
+			if _, err := os.Stat("/bin/runsv"); err == nil {
+				t.Skip("/bin/runsv exists")
+			}
+			if _, err := os.Stat("/usr/bin/runsv"); err == nil {
+				t.Skip("/usr/bin/runsv exists")
+			}
+			must(t, os.MkdirAll(filepath.Join(cwd, "sv", "a"), 0o755))
+			must(t, os.WriteFile(filepath.Join(cwd, "sv", "a", "run"), []byte(runScript), 0o755))
+			return start(t, im, opts{cwd: cwd, noPath: true}, "sv")
+		}},
 		{"stamp-open", 1, func(t *testing.T, im impl, cwd string) *rsd {
 			must(t, os.MkdirAll(filepath.Join(cwd, "sv", ".forced-rescan"), 0o755))
 			return alarmed(t, im, cwd)
