@@ -363,7 +363,22 @@ func (r *Runsv) nextByte(s *service) (byte, bool) {
 		}
 		s.npend = n
 	}
-	c := s.pending[s.ppos]
-	s.ppos++
-	return c, true
+	// Bytes that are no command are no-ops: skip them now rather than one
+	// per loop iteration, so a flood of garbage is drained quickly.
+	for s.ppos < s.npend {
+		c := s.pending[s.ppos]
+		s.ppos++
+		if isCommand(c) {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+func isCommand(c byte) bool {
+	switch c {
+	case 'u', 'd', 'o', 'x', 't', 'k', 'p', 'c', 'h', 'a', 'i', 'q', '1', '2':
+		return true
+	}
+	return false
 }
