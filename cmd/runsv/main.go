@@ -1,12 +1,12 @@
-// Command runsv supervises one service directory (see package runsv).
-//
 // One runsv runs per service, so its footprint is multiplied. The runtime
 // is told not to re-read the cgroup CPU limit (no periodic work, and no
 // cgroup files held open); GOMAXPROCS is set by internal/lean.
-package main
 
 //go:debug updatemaxprocs=0
 //go:debug containermaxprocs=0
+
+// Command runsv supervises one service directory (see package runsv).
+package main
 
 import (
 	"os"
