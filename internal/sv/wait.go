@@ -117,7 +117,7 @@ func (s *sv) check() int {
 		case 'x':
 			return 0
 		case 'u':
-			if pid == 0 || rec.State != 1 || !s.checkScript() {
+			if pid == 0 || rec.State != 1 || !s.ready(rec) || !s.checkScript() {
 				return 0
 			}
 		case 'd':
@@ -125,7 +125,7 @@ func (s *sv) check() int {
 				return 0
 			}
 		case 'C':
-			if pid != 0 && !s.checkScript() {
+			if pid != 0 && (!s.ready(rec) || !s.checkScript()) {
 				return 0
 			}
 		case 't', 'k':
@@ -204,7 +204,7 @@ func (s *sv) checkScript() bool {
 }
 
 // watcher wakes the wait loop when a runsv renames status.new to
-// supervise/status or closes supervise/ok, which only runsv holds open for
+// supervise/status (or ready.new to supervise/ready) or closes supervise/ok, which only runsv holds open for
 // reading, i.e. exits. sv's own accesses (status read, ok opened
 // write-only) trigger neither, so idle waiting costs one wake-up per tick.
 // A nil watcher (no inotify) just sleeps until the next tick.
@@ -310,7 +310,7 @@ func (w *watcher) read(due, live []bool) (any, lost bool) {
 			var svc []int
 			if s, ok := w.ok[wd]; ok && mask&unix.IN_CLOSE_NOWRITE != 0 {
 				svc = s
-			} else if s, ok := w.dir[wd]; ok && mask&unix.IN_MOVED_TO != 0 && cstr(name) == "status" {
+			} else if s, ok := w.dir[wd]; ok && mask&unix.IN_MOVED_TO != 0 && isStatusFile(cstr(name)) {
 				svc = s
 			}
 			for _, i := range svc {
@@ -331,3 +331,7 @@ func cstr(b []byte) string {
 	}
 	return string(b)
 }
+
+// isStatusFile tells whether a file renamed into supervise/ can change
+// the outcome of a wait: status, or ready (readiness, see ready.go).
+func isStatusFile(name string) bool { return name == "status" || name == "ready" }
