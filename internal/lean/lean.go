@@ -7,19 +7,41 @@
 // it saves. So Init re-executes the program once, from /proc/self/exe with
 // the same argv, with GOMAXPROCS=1 added to the environment, and removes it
 // again from the environment that the program's children get: services see
-// exactly the environment the daemon was started with.
+// exactly the environment the daemon was started with. The process keeps
+// the name it was started under (ps, pgrep and killall see "runsv", not
+// "exe").
 package lean
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 const (
 	maxprocs = "GOMAXPROCS=1"
-	marker   = "GORUNIT_LEAN=1"
+	marker   = "GORUNIT_LEAN="
 )
+
+// name is the process name (comm) the program had before the re-exec,
+// or "" if it was not re-executed.
+var name string
+
+func init() {
+	// Runs on the main thread, whose name is the process's name.
+	env := syscall.Environ()
+	n := len(env)
+	if n >= 2 && env[n-2] == maxprocs && len(env[n-1]) > len(marker) && env[n-1][:len(marker)] == marker {
+		name = env[n-1][len(marker):]
+		b := append([]byte(name), 0)
+		unix.Syscall6(unix.SYS_PRCTL, unix.PR_SET_NAME, uintptr(unsafe.Pointer(&b[0])), 0, 0, 0, 0)
+		runtime.KeepAlive(b)
+	}
+}
 
 // Init re-executes the program with GOMAXPROCS=1 unless GOMAXPROCS is
 // already set, lowers the garbage collector's heap goal (these daemons
@@ -29,7 +51,7 @@ const (
 func Init() []string {
 	env := syscall.Environ()
 	n := len(env)
-	if n >= 2 && env[n-1] == marker && env[n-2] == maxprocs {
+	if name != "" {
 		env = env[: n-2 : n-2]
 		os.Unsetenv("GORUNIT_LEAN")
 		os.Unsetenv("GOMAXPROCS")
@@ -37,9 +59,13 @@ func Init() []string {
 		return env
 	}
 	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
-		reexec := append(env[:n:n], maxprocs, marker)
+		comm, err := os.ReadFile("/proc/self/comm")
+		if err != nil || len(comm) < 2 {
+			return env
+		}
+		reexec := append(env[:n:n], maxprocs, marker+string(comm[:len(comm)-1]))
 		syscall.Exec("/proc/self/exe", os.Args, reexec)
-		// Not reached unless /proc is missing or the exec failed.
+		// Not reached unless the exec failed.
 	}
 	return env
 }

@@ -17,6 +17,8 @@ func TestMain(m *testing.M) {
 		os.Stdout.WriteString("GOMAXPROCS=" + os.Getenv("GOMAXPROCS") + " procs=" + strconv.Itoa(runtime.GOMAXPROCS(0)) + "\n")
 		os.Stdout.WriteString("child-env:" + strings.Join(env, ",") + "\n")
 		os.Stdout.WriteString("os-env:" + strings.Join(os.Environ(), ",") + "\n")
+		comm, _ := os.ReadFile("/proc/self/comm")
+		os.Stdout.WriteString("comm:" + string(comm))
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
@@ -35,7 +37,8 @@ func run(t *testing.T, env []string) string {
 
 func TestReexecHidesItself(t *testing.T) {
 	out := run(t, []string{"LEAN_HELPER=1", "A=b"})
-	want := "GOMAXPROCS= procs=1\nchild-env:LEAN_HELPER=1,A=b\nos-env:LEAN_HELPER=1,A=b\n"
+	comm, _ := os.ReadFile("/proc/self/comm") // the test binary's name
+	want := "GOMAXPROCS= procs=1\nchild-env:LEAN_HELPER=1,A=b\nos-env:LEAN_HELPER=1,A=b\ncomm:" + string(comm)
 	if out != want {
 		t.Fatalf("got %q want %q", out, want)
 	}
