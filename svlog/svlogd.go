@@ -333,20 +333,34 @@ func (s *svlogd) readInput() bool {
 	return true
 }
 
+// termGrace bounds how long svlogd, on SIGTERM, waits for the rest of a
+// line in progress (runit's svlogd waits for it without a bound).
+const termGrace = time.Second
+
 // completeLine, on SIGTERM, reads the rest of a line in progress byte by
-// byte as far as standard input already holds it, so that the line is
-// kept without consuming anything that follows it.
+// byte, waiting up to termGrace for bytes not yet written, so that the
+// line is kept without consuming anything that follows it. (Giving up at
+// the first empty read cut lines in two when the writer's write of the
+// rest came a moment later: the next svlogd then logged the tail as a
+// line of its own; see reliability.TestLogRestartsTERM.)
 func (s *svlogd) completeLine() {
 	var one [1]byte
+	deadline := time.Now().Add(termGrace)
 	for {
 		if partial, _ := s.split.Partial(); !partial && !s.split.InTail() {
 			break
 		}
-		n, _ := unix.Read(0, one[:])
-		if n != 1 {
-			break
+		n, err := unix.Read(0, one[:])
+		if n == 1 {
+			s.split.Feed(one[:], s)
+			continue
 		}
-		s.split.Feed(one[:], s)
+		left := time.Until(deadline)
+		if (err != unix.EAGAIN && err != unix.EINTR) || left <= 0 {
+			break // end of input, an error, or no more patience
+		}
+		fds := [1]unix.PollFd{{Fd: 0, Events: unix.POLLIN}}
+		unix.Poll(fds[:], int(left/time.Millisecond)+1)
 	}
 }
 

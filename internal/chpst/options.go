@@ -134,6 +134,16 @@ func number(s string) (int64, bool) {
 	return int64(v), true
 }
 
+// wrapped is a limit as runit keeps it, in a C long: a value of 2^63 or
+// more wraps to a negative number, and runit leaves a limit below -1
+// unchanged (as if not given); -1 (2^64-1) still means "soft := hard".
+func wrapped(v int64) int64 {
+	if v < Hard {
+		return Unset
+	}
+	return v
+}
+
 // Parse parses argv (with argv[0]). It returns the configuration, or how
 // to exit instead (usage errors, -V).
 func Parse(argv []string) (*Config, *Exit) {
@@ -224,6 +234,7 @@ func parseChpst(c *Config, argv []string) (*Config, *Exit) {
 			if !ok {
 				return bad()
 			}
+			v = wrapped(v)
 			switch o {
 			case 'm':
 				c.Limits[LimData], c.Limits[LimStack], c.Limits[LimMemlock], c.Limits[LimAS] = v, v, v, v
@@ -320,6 +331,7 @@ func parseSoftlimit(c *Config, argv []string) (*Config, *Exit) {
 				// QUIRK: runit prints chpst's usage text here.
 				return nil, usage(c.Prog, usageChpst)
 			}
+			v = wrapped(v)
 		}
 		switch o {
 		case 'a':
