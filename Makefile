@@ -69,3 +69,22 @@ bench: build oracle
 	@mkdir -p .cache/bench
 	$(GO) build -trimpath -o .cache/bench/gorunit-bench ./bench
 	./.cache/bench/gorunit-bench $(if $(BENCH_QUICK),-quick) $(if $(BENCH_IDLE),-idle $(BENCH_IDLE)) -out BENCHMARKS.md $(BENCH_ARGS)
+
+# Debian's kernel (linux-image-amd64's current version), extracted into
+# .cache/kernel/vmlinux for the qemu tests and the demo.
+.PHONY: kernel demo qemu-test
+kernel:
+	@./scripts/qemu/fetch-kernel.sh
+
+# Boot the example tree (etc-examples) in qemu with gorunit as process 1,
+# the serial console on this terminal; leave with Ctrl-a x.
+# DEMO_VARIANT=builtin: no stage scripts; DEMO_RUNIT=debian: runit's
+# binaries; QEMU_KVM=1: use KVM.
+demo: build
+	@./scripts/qemu/demo.sh
+
+# Real boots under qemu (software emulation, two at a time): stages,
+# services, sv, reaping, power-off, reboot, ctrl-alt-del (qemu-test/).
+# Needs qemu-system-x86, cpio, xz-utils and busybox-static.
+qemu-test: build oracle kernel
+	$(GO) test -tags qemu -count=1 -parallel 2 -timeout 15m ./qemu-test/
