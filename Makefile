@@ -7,7 +7,7 @@ LDFLAGS  = -s -w
 export CGO_ENABLED = 0
 
 # runit's commands, and chpst's personalities (symlinks to chpst).
-COMMANDS      = runit runit-init runsvdir runsv sv svlogd chpst tai64nlocal utmpset runsvchdir
+COMMANDS      = runit runit-init runsvdir runsv sv svlogd chpst tai64nlocal utmpset runsvchdir svok svc svstat multilog
 PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 
 .PHONY: all build test test-short oracle install clean fmt vet fuzz

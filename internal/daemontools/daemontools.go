@@ -1,0 +1,227 @@
+// Package daemontools is daemontools' svok, svc and svstat over runit's
+// supervise/ protocol, for people who come from daemontools: runit's
+// supervise/ok, supervise/control and supervise/status are daemontools'
+// (the status record has two more bytes, which these tools ignore).
+//
+// Messages, output and exit codes are daemontools 0.76's:
+//
+//	svok dir          exit 0 if a supervisor (runsv) runs for dir, 100 if
+//	                  not, 111 if dir cannot be entered
+//	svc -udopchaitkx dir ...
+//	                  sends the option letters (each once, in the order
+//	                  first given) to each dir's supervise/control; failures
+//	                  are warnings, the exit code is 0
+//	svstat dir ...    one line per dir on stdout:
+//	                  dir: up (pid N) S seconds[, normally down][, paused][, want down]
+//	                  dir: down S seconds[, normally up][, want up]
+//	                  dir: supervise not running
+package daemontools
+
+import (
+	"golang.org/x/sys/unix"
+
+	"gorunit/internal/errstr"
+	"gorunit/internal/msg"
+	"gorunit/internal/sgetopt"
+	"gorunit/internal/status"
+	"gorunit/internal/tai64"
+)
+
+const openFlags = unix.O_NONBLOCK | unix.O_CLOEXEC
+
+// Svok is svok(8): argv[1] is the service directory.
+func Svok(argv []string) int {
+	if len(argv) < 2 {
+		msg.Err("svok: usage: svok dir")
+		return 100
+	}
+	dir := argv[1]
+	if err := unix.Chdir(dir); err != nil {
+		msg.Err("svok: fatal: unable to chdir to ", dir, ": ", errstr.Str(err))
+		return 111
+	}
+	fd, err := unix.Open("supervise/ok", unix.O_WRONLY|openFlags, 0)
+	if err != nil {
+		if err == unix.ENXIO || err == unix.ENOENT {
+			return 100
+		}
+		msg.Err("svok: fatal: unable to open ", dir, "/supervise/ok: ", errstr.Str(err))
+		return 111
+	}
+	unix.Close(fd)
+	return 0
+}
+
+const svcUsage = "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill"
+
+// SvcCommands parses svc's arguments: the bytes to send (each letter
+// once, in the order first given) and the directories; ok false for a
+// bad option (reported on stderr unless quiet).
+func SvcCommands(args []string, quiet bool) (data string, dirs []string, ok bool) {
+	p := sgetopt.New("svc", args, "udopchaitkx")
+	p.Quiet = quiet
+	var b []byte
+	for {
+		o, _ := p.Next()
+		if o == 0 {
+			break
+		}
+		if o == sgetopt.Bad {
+			return "", nil, false
+		}
+		seen := false
+		for _, c := range b {
+			seen = seen || c == o
+		}
+		if !seen {
+			b = append(b, o)
+		}
+	}
+	return string(b), p.Rest(), true
+}
+
+// Svc is svc(8).
+func Svc(argv []string) int {
+	var args []string
+	if len(argv) > 0 {
+		args = argv[1:]
+	}
+	data, dirs, ok := SvcCommands(args, false)
+	if !ok {
+		msg.Err(svcUsage)
+		return 100
+	}
+	orig, err := unix.Open(".", unix.O_RDONLY|openFlags, 0)
+	if err != nil {
+		msg.Err("svc: fatal: unable to open current directory: ", errstr.Str(err))
+		return 111
+	}
+	for _, dir := range dirs {
+		svcOne(dir, data)
+		if err := unix.Fchdir(orig); err != nil {
+			msg.Err("svc: fatal: unable to set directory: ", errstr.Str(err))
+			return 111
+		}
+	}
+	return 0
+}
+
+func svcOne(dir, data string) {
+	if err := unix.Chdir(dir); err != nil {
+		msg.Err("svc: warning: unable to chdir to ", dir, ": ", errstr.Str(err))
+		return
+	}
+	fd, err := unix.Open("supervise/control", unix.O_WRONLY|openFlags, 0)
+	if err != nil {
+		if err == unix.ENXIO {
+			msg.Err("svc: warning: unable to control ", dir, ": supervise not running")
+		} else {
+			msg.Err("svc: warning: unable to control ", dir, ": ", errstr.Str(err))
+		}
+		return
+	}
+	defer unix.Close(fd)
+	unix.SetNonblock(fd, false)
+	b := []byte(data)
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			if err == nil {
+				err = unix.EIO
+			}
+			msg.Err("svc: warning: error writing commands to ", dir, ": ", errstr.Str(err))
+			return
+		}
+		b = b[n:]
+	}
+}
+
+// Svstat is svstat(8).
+func Svstat(argv []string) int {
+	orig, err := unix.Open(".", unix.O_RDONLY|openFlags, 0)
+	if err != nil {
+		msg.Err("svstat: fatal: unable to open current directory: ", errstr.Str(err))
+		return 111
+	}
+	for _, dir := range argv[min(1, len(argv)):] {
+		msg.Out(dir, ": ", svstatOne(dir))
+		if err := unix.Fchdir(orig); err != nil {
+			msg.Err("svstat: fatal: unable to set directory: ", errstr.Str(err))
+			return 111
+		}
+	}
+	return 0
+}
+
+// svstatOne enters dir and returns its status text.
+func svstatOne(dir string) string {
+	if err := unix.Chdir(dir); err != nil {
+		return "unable to chdir: " + errstr.Str(err)
+	}
+	normallyUp := false
+	var st unix.Stat_t
+	if err := unix.Stat("down", &st); err != nil {
+		if err != unix.ENOENT {
+			return "unable to stat down: " + errstr.Str(err)
+		}
+		normallyUp = true
+	}
+	fd, err := unix.Open("supervise/ok", unix.O_WRONLY|openFlags, 0)
+	if err != nil {
+		if err == unix.ENXIO {
+			return "supervise not running"
+		}
+		return "unable to open supervise/ok: " + errstr.Str(err)
+	}
+	unix.Close(fd)
+	fd, err = unix.Open("supervise/status", unix.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return "unable to open supervise/status: " + errstr.Str(err)
+	}
+	var buf [18]byte
+	n, err := unix.Read(fd, buf[:])
+	unix.Close(fd)
+	if err != nil {
+		return "unable to read supervise/status: " + errstr.Str(err)
+	}
+	if n < len(buf) {
+		return "unable to read supervise/status: bad format"
+	}
+	return StatText(buf[:], tai64.Now().Sec, normallyUp)
+}
+
+// StatText renders svstat's text for the first 18 bytes of a status
+// record (daemontools' layout), at TAI64 second now.
+func StatText(b []byte, now uint64, normallyUp bool) string {
+	var full [status.Size]byte
+	copy(full[:], b)
+	r, _ := status.Decode(full[:])
+	when := r.Since.Sec
+	if now < when {
+		when = now
+	}
+	s := "down "
+	if r.PID != 0 {
+		s = "up (pid " + msg.Itoa(int64(r.PID)) + ") "
+	}
+	s += msg.Itoa(int64(now-when)) + " seconds"
+	if r.PID != 0 && !normallyUp {
+		s += ", normally down"
+	}
+	if r.PID == 0 && normallyUp {
+		s += ", normally up"
+	}
+	if r.PID != 0 && r.Paused {
+		s += ", paused"
+	}
+	if r.PID == 0 && r.Want == 'u' {
+		s += ", want up"
+	}
+	if r.PID != 0 && r.Want == 'd' {
+		s += ", want down"
+	}
+	return s
+}
