@@ -90,7 +90,7 @@ func powerOff(t *testing.T, v *vm, builtin bool) {
 		// ("kill:" if it had to be killed), in the order they stop.
 		block := v.upTo("Sending TERM to all processes...", downDeadline)
 		for _, s := range services {
-			if !regexp.MustCompile(`(?m)ok: down: /etc/service/` + s + `: \d+s, normally up$`).MatchString(block) {
+			if !regexp.MustCompile(`(?m)^ok: down: /etc/service/` + s + `: \d+s, normally up$`).MatchString(block) {
 				t.Errorf("stage 3 did not report %s down:\n%s", s, block)
 			}
 		}
@@ -109,6 +109,7 @@ func powerOff(t *testing.T, v *vm, builtin bool) {
 		t.Errorf("stage 3 had to kill services")
 	}
 	v.checkClean()
+	v.noWarnings()
 }
 
 // TestExampleTree boots the example tree with its stage scripts and
@@ -256,6 +257,7 @@ exec /etc/runit/2.example
 		t.Errorf("runit-init 6 powered off")
 	}
 	v.checkClean()
+	v.noWarnings("child failed: /etc/runit/2", "killing all processes in stage 2...", "restarting.")
 }
 
 // TestCtrlAltDel: Ctrl-Alt-Del on the keyboard runs /etc/runit/ctrlaltdel,
@@ -282,6 +284,7 @@ func TestCtrlAltDel(t *testing.T) {
 		t.Errorf("QMP SHUTDOWN reason %q, want guest-reset (reboot)", r)
 	}
 	v.checkClean()
+	v.noWarnings()
 }
 
 // TestBuiltinStages boots the example tree without /etc/runit/1, 2, 3 and

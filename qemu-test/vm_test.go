@@ -33,7 +33,7 @@ const (
 // (panics, "Attempted to kill init" and the final "reboot:" lines are
 // printed anyway); panic=-1: reboot at once on a panic, so that qemu
 // (-no-reboot) exits instead of hanging.
-const cmdline = "console=ttyS0 rdinit=/sbin/init panic=-1 quiet"
+const cmdline = "console=ttyS1 rdinit=/sbin/init panic=-1 quiet"
 
 var (
 	kernelOnce sync.Once
@@ -311,38 +311,55 @@ type vm struct {
 	name   string
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	con    *console
+	con    *console // ttyS1: /dev/console
+	tty    *console // ttyS0: the console shell
+	conn   net.Conn
+	stderr lockedBuffer
 	qmp    *qmp
 	start  time.Time
+	end    time.Time // qemu's exit (valid once exited is closed)
 	exited chan struct{}
 	seq    int
 }
 
-// boot starts qemu with the kernel and the given initramfs.
+// boot starts qemu with the kernel and the given initramfs. The machine
+// has two serial lines: ttyS0 carries the example's console shell (the
+// test types on it), ttyS1 is the kernel's console, /dev/console, where
+// runit, the stage scripts and the kernel write. Keeping them apart
+// matters: runit writes to /dev/console without blocking, as runit does,
+// so its messages would be lost whenever the shell writes to the same
+// terminal at the same moment (the kernel's tty write lock).
 func boot(t *testing.T, name, initrdPath string) *vm {
 	t.Helper()
 	k := kernel(t)
 	dir := t.TempDir()
-	sock := filepath.Join(dir, "qmp.sock")
+	qsock := filepath.Join(dir, "qmp.sock")
+	csock := filepath.Join(dir, "console.sock")
 	args := []string{
 		"-nodefaults", "-no-user-config", "-machine", "pc", "-m", "256", "-smp", "1",
-		"-display", "none", "-serial", "stdio", "-no-reboot",
+		"-display", "none", "-no-reboot",
+		"-serial", "stdio",
+		"-serial", "unix:" + csock + ",server=on,wait=on",
 		"-kernel", k, "-initrd", initrdPath, "-append", cmdline,
-		"-qmp", "unix:" + sock + ",server=on,wait=off",
+		"-qmp", "unix:" + qsock + ",server=on,wait=off",
 	}
 	if os.Getenv("QEMU_KVM") == "1" {
 		args = append(args, "-enable-kvm", "-cpu", "host")
 	}
-	var log io.Writer
-	if d := os.Getenv("QEMU_TEST_LOGDIR"); d != "" {
-		os.MkdirAll(d, 0o755)
-		f, err := os.Create(filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")+"."+name+".log"))
-		if err == nil {
-			t.Cleanup(func() { f.Close() })
-			log = f
+	logTo := func(what string) io.Writer {
+		d := os.Getenv("QEMU_TEST_LOGDIR")
+		if d == "" {
+			return nil
 		}
+		os.MkdirAll(d, 0o755)
+		f, err := os.Create(filepath.Join(d, strings.ReplaceAll(t.Name(), "/", "_")+"."+name+"."+what+".log"))
+		if err != nil {
+			return nil
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
 	}
-	v := &vm{t: t, name: name, con: newConsole(log), exited: make(chan struct{})}
+	v := &vm{t: t, name: name, con: newConsole(logTo("console")), tty: newConsole(logTo("ttyS0")), exited: make(chan struct{})}
 	v.cmd = exec.Command("qemu-system-x86_64", args...)
 	stdin, err := v.cmd.StdinPipe()
 	if err != nil {
@@ -353,14 +370,20 @@ func boot(t *testing.T, name, initrdPath string) *vm {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.cmd.Stderr = v.cmd.Stdout
+	v.cmd.Stderr = &v.stderr
 	v.start = time.Now()
 	if err := v.cmd.Start(); err != nil {
 		t.Fatalf("qemu-system-x86_64: %v (apt-get install qemu-system-x86)", err)
 	}
+	ttyDone := make(chan struct{})
 	go func() {
-		v.con.feed(stdout)
+		v.tty.feed(stdout)
+		close(ttyDone)
+	}()
+	go func() {
+		<-ttyDone
 		v.cmd.Wait()
+		v.end = time.Now()
 		close(v.exited)
 	}()
 	t.Cleanup(func() {
@@ -374,15 +397,66 @@ func boot(t *testing.T, name, initrdPath string) *vm {
 		if v.qmp != nil {
 			v.qmp.close()
 		}
+		if v.conn != nil {
+			v.conn.Close()
+		}
 		if t.Failed() {
-			t.Logf("console of %s:\n%s", name, tail(v.con.text(), 12000))
+			t.Logf("qemu's stderr: %s", v.stderr.String())
+			t.Logf("/dev/console (ttyS1) of %s:\n%s", name, tail(v.con.text(), 12000))
+			t.Logf("console shell (ttyS0) of %s:\n%s", name, tail(v.tty.text(), 6000))
 		}
 	})
-	v.qmp, err = dialQMP(sock, 30*time.Second, v.exited)
+	// qemu waits for this connection before it starts the machine, so
+	// nothing written to the console is lost.
+	v.conn, err = dialUnix(csock, 30*time.Second, v.exited)
+	if err != nil {
+		t.Fatalf("console socket: %v", err)
+	}
+	go v.con.feed(v.conn)
+	v.qmp, err = dialQMP(qsock, 30*time.Second, v.exited)
 	if err != nil {
 		t.Fatalf("qmp: %v", err)
 	}
 	return v
+}
+
+// dialUnix connects to a socket qemu creates, retrying until it exists.
+func dialUnix(path string, d time.Duration, exited chan struct{}) (net.Conn, error) {
+	end := time.Now().Add(d)
+	for {
+		conn, err := net.Dial("unix", path)
+		if err == nil {
+			return conn, nil
+		}
+		select {
+		case <-exited:
+			return nil, fmt.Errorf("qemu exited before %s opened", path)
+		default:
+		}
+		if time.Now().After(end) {
+			return nil, err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lockedBuffer collects qemu's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  []byte
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.b = append(l.b, p...)
+	return len(p), nil
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return string(l.b)
 }
 
 func tail(s string, n int) string {
@@ -407,9 +481,7 @@ func (v *vm) expect(pattern string, d time.Duration) []string {
 func (v *vm) expectLines(d time.Duration, lines ...string) {
 	v.t.Helper()
 	for _, l := range lines {
-		// Not anchored at the start: the shell's prompt may precede
-		// a console message on the same line.
-		v.expect(`(?m)`+regexp.QuoteMeta(l)+`$`, d)
+		v.expect(`(?m)^`+regexp.QuoteMeta(l)+`$`, d)
 	}
 }
 
@@ -427,7 +499,9 @@ var promptRE = `(?m)^[a-z0-9-]+:[^\n]*# `
 // waitPrompt waits for the console shell's prompt.
 func (v *vm) waitPrompt() {
 	v.t.Helper()
-	v.expect(promptRE, bootDeadline)
+	if _, err := v.tty.expect(regexp.MustCompile(promptRE), bootDeadline); err != nil {
+		v.t.Fatal(err)
+	}
 }
 
 // sh runs a command line on the console shell (through the helper t) and
@@ -439,11 +513,14 @@ func (v *vm) sh(line string) ([]string, int) {
 	if _, err := io.WriteString(v.stdin, "t "+id+" "+line+"\n"); err != nil {
 		v.t.Fatalf("console: %v", err)
 	}
-	start := v.con.mark()
-	subs := v.expect(`(?m)^=`+id+`=(\d+)=`, cmdDeadline)
+	start := v.tty.mark()
+	subs, err := v.tty.expect(regexp.MustCompile(`(?m)^=`+id+`=(\d+)=`), cmdDeadline)
+	if err != nil {
+		v.t.Fatal(err)
+	}
 	code, _ := strconv.Atoi(subs[1])
-	text := v.con.text()
-	end := v.con.pos
+	text := v.tty.text()
+	end := v.tty.pos
 	var out []string
 	pfx := "|" + id + "|"
 	for _, l := range strings.Split(text[start:end], "\n") {
@@ -508,10 +585,31 @@ func (v *vm) waitExit(d time.Duration) string {
 // checkClean fails the test on a kernel panic or a fatal runit message.
 func (v *vm) checkClean() {
 	v.t.Helper()
-	text := v.con.text()
+	text := v.con.text() + v.tty.text()
 	for _, bad := range []string{"Attempted to kill init", "Kernel panic", "- runit: fatal:", "internal error", "panic:", "goroutine "} {
 		if strings.Contains(text, bad) {
 			v.t.Errorf("console shows %q", bad)
+		}
+	}
+}
+
+// noWarnings fails the test if runit printed a warning other than the
+// expected ones.
+func (v *vm) noWarnings(expected ...string) {
+	v.t.Helper()
+	for _, l := range strings.Split(v.con.text(), "\n") {
+		i := strings.Index(l, "- runit: warning: ")
+		if i < 0 {
+			continue
+		}
+		ok := false
+		for _, e := range expected {
+			if l[i:] == "- runit: warning: "+e {
+				ok = true
+			}
+		}
+		if !ok {
+			v.t.Errorf("unexpected warning on the console: %q", l[i:])
 		}
 	}
 }
@@ -527,23 +625,9 @@ type qmp struct {
 }
 
 func dialQMP(path string, d time.Duration, exited chan struct{}) (*qmp, error) {
-	end := time.Now().Add(d)
-	var conn net.Conn
-	var err error
-	for {
-		conn, err = net.Dial("unix", path)
-		if err == nil {
-			break
-		}
-		select {
-		case <-exited:
-			return nil, fmt.Errorf("qemu exited before its QMP socket opened")
-		default:
-		}
-		if time.Now().After(end) {
-			return nil, err
-		}
-		time.Sleep(20 * time.Millisecond)
+	conn, err := dialUnix(path, d, exited)
+	if err != nil {
+		return nil, err
 	}
 	q := &qmp{conn: conn, enc: json.NewEncoder(conn), resp: make(chan map[string]any, 4), done: make(chan struct{})}
 	dec := json.NewDecoder(bufio.NewReader(conn))
