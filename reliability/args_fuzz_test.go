@@ -155,12 +155,12 @@ func fuzzArgs(f *testing.F, name string, seeds ...string) {
 func FuzzArgsSvlogd(f *testing.F) {
 	fuzzArgs(f, "svlogd", "", "d", "-tt\x00d", "-v\x00d\x00e", "-V", "-r", "-r\x00ab\x00d", "-R\x00xyz\x00-r\x00_\x00d",
 		"-l\x000\x00d", "-l\x005000\x00d", "-b\x0010\x00-l\x0020\x00d", "-ttt\x00-v\x00nosuch\x00d", "-x\x00d",
-		"--\x00-v", "nosuch", "-b", "-l\x00abc\x00e", "-tv\x00e\x00e")
+		"--\x00-v", "nosuch", "-b", "-l\x00abc\x00e", "-tv\x00e\x00e", "--0", "--x\x00-v\x00d")
 }
 
 func FuzzArgsUtmpset(f *testing.F) {
 	fuzzArgs(f, "utmpset", "", "tty1", "-w\x00tty1", "-w\x00tty9", "-V", "-x\x00tty1", "--\x00-w", "-w",
-		"tty1\x00extra", "-ww\x00tty1", "", "pts")
+		"tty1\x00extra", "-ww\x00tty1", "", "pts", "--0", "--w\x00tty1")
 }
 
 func FuzzArgsRunsvchdir(f *testing.F) {
@@ -183,5 +183,5 @@ func FuzzArgsRunit(f *testing.F) {
 func FuzzArgsSv(f *testing.F) {
 	fuzzArgs(f, "sv", "", "status\x00svc", "-v\x00up\x00svc", "-w\x005\x00-v\x00down\x00svc\x00nosuch", "check\x00svc",
 		"-V", "x", "s\x00svc", "shutdown\x00svc", "-w\x00abc\x00status\x00svc", "force-stop\x00nosuch", "status",
-		"-x", "1\x00svc", "0\x00svc")
+		"-x", "1\x00svc", "0\x00svc", "--0", "--x\x00status\x00svc", "--x\x00-v\x00status\x00svc")
 }

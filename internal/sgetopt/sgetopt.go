@@ -49,7 +49,10 @@ func (p *Parser) Next() (opt byte, arg string) {
 			p.done = true
 			return 0, ""
 		}
-		if w == "--" {
+		if w[1] == '-' {
+			// djb's getopt: any word starting with "--" ends the
+			// options and is consumed ("--x" as well as "--"), as
+			// runit's sv, svlogd and utmpset show.
 			p.ind++
 			p.done = true
 			return 0, ""
