@@ -31,7 +31,7 @@ exec sleep 100000
 }
 
 type bootTime struct {
-	up, off, guestUp, cpu time.Duration
+	runit, stage2, up, off, guestUp, cpu time.Duration
 }
 
 // TestBootTimes measures, over QEMU_BOOT_TIMES boots of each, the time
@@ -57,13 +57,16 @@ func TestBootTimes(t *testing.T) {
 		}
 	}
 	for _, k := range kinds {
-		var up, off, gup, cpu []time.Duration
+		var rn, s2, up, off, gup, cpu []time.Duration
 		for _, r := range res[k] {
+			rn = append(rn, r.runit)
+			s2 = append(s2, r.stage2)
 			up = append(up, r.up)
 			off = append(off, r.off)
 			gup = append(gup, r.guestUp)
 			cpu = append(cpu, r.cpu)
 		}
+		t.Logf("%-8s n=%d  qemu start -> runit's first message: median %v; -> stage 2: median %v", k, n, median(rn), median(s2))
 		t.Logf("%-8s n=%d  qemu start -> all services up: median %v %v; -> power-off (qemu exit): median %v %v; kernel uptime at all up: median %v; qemu CPU time for the whole run: median %v",
 			k, n, median(up), rounded(up), median(off), rounded(off), median(gup), median(cpu))
 	}
@@ -73,6 +76,10 @@ func measure(t *testing.T, kind, img string) bootTime {
 	var r bootTime
 	t.Run(kind, func(t *testing.T) {
 		v := boot(t, kind, img)
+		v.expect(`- runit: \$Id: [0-9a-f]+ \$: booting\.`, bootDeadline)
+		r.runit = time.Since(v.start)
+		v.expectLines(bootDeadline, "- runit: enter stage: /etc/runit/2")
+		r.stage2 = time.Since(v.start)
 		subs := v.expect(`ALL-UP ([0-9.]+)`, bootDeadline)
 		r.up = time.Since(v.start)
 		f, _ := strconv.ParseFloat(subs[1], 64)
