@@ -44,9 +44,15 @@ func TestBootTimes(t *testing.T) {
 	if n <= 0 {
 		t.Skip("set QEMU_BOOT_TIMES=n to measure boot times")
 	}
-	kinds := []string{"gorunit"}
-	imgs := map[string]string{"gorunit": image(t, "times-gorunit", nil, merge(testTools, bootmark))}
-	if _, err := os.Stat(filepath.Join(testenv.OracleDir(t), "sbin", "runit")); err == nil {
+	// QEMU_BOOT_ONLY=gorunit|debian measures one of them (make bench).
+	only := os.Getenv("QEMU_BOOT_ONLY")
+	var kinds []string
+	imgs := map[string]string{}
+	if only == "" || only == "gorunit" {
+		kinds = append(kinds, "gorunit")
+		imgs["gorunit"] = image(t, "times-gorunit", nil, merge(testTools, bootmark))
+	}
+	if _, err := os.Stat(filepath.Join(testenv.OracleDir(t), "sbin", "runit")); err == nil && (only == "" || only == "debian") {
 		kinds = append(kinds, "debian")
 		imgs["debian"] = image(t, "times-debian", []string{"-D"}, merge(testTools, bootmark))
 	}
