@@ -163,9 +163,9 @@ func TestRunsvdirTreeUnderPID1(t *testing.T) {
 // until the namespace's /proc is back to its size), process 1 never dies,
 // no zombie is left, and its resident memory after the last round is no
 // more than after the first round plus 8 bytes per process reaped since
-// (at least 1 MiB): a per-process leak would exceed that in the long run
+// (at least 2 MiB): a per-process leak would exceed that in the long run
 // (GORUNIT_LONG=1: 8 rounds of 20,000 orphans and 20,000 forks, bound
-// 2.2 MB; the short run's 1 MiB catches 52 bytes per process). Figures:
+// 2.2 MB; the short run's 2 MiB catches 105 bytes per process). Figures:
 // VmRSS and PSS of process 1, ours and runit's.
 func TestPID1Storms(t *testing.T) {
 	rounds, n := 3, 5000
@@ -244,11 +244,12 @@ echo "stage2: zombies $(grep -l '^State:.Z' /proc/[0-9]*/status 2>/dev/null | wc
 				im.name, before.rss, strings.Join(rs, ", "), before.pss, last.pss)
 			// Between round 1 and the last one process 1 reaped
 			// 2n(rounds-1) processes; allow 8 bytes for each (less than
-			// any leaked Go allocation), at least 1 MiB (the garbage Go
-			// lets pile up before its first collection, page rounding).
+			// any leaked Go allocation), at least 2 MiB (the garbage Go
+			// lets pile up before its first collection, page rounding;
+			// observed: up to 0.3 MiB).
 			limit := 2 * n * (rounds - 1) * 8 / 1024
-			if limit < 1024 {
-				limit = 1024
+			if limit < 2048 {
+				limit = 2048
 			}
 			if im.name == "gorunit" && last.rss > first.rss+limit {
 				t.Errorf("process 1's VmRSS grew from %d kB after round 1 to %d kB after round %d (bound %d kB)", first.rss, last.rss, rounds, limit)
