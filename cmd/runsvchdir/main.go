@@ -7,6 +7,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 
 	"golang.org/x/sys/unix"
 
@@ -17,6 +18,10 @@ import (
 // Base is the directory holding current, previous and the service
 // directories (Debian's runit).
 const Base = "/etc/runit/runsvdir"
+
+// Every system call runs on the main thread, as in runit's single-threaded
+// C program (strace without -f, as the tests use it, sees them all).
+func init() { runtime.LockOSThread() }
 
 func main() { os.Exit(run(os.Args)) }
 
