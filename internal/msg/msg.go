@@ -61,24 +61,22 @@ func Usage(code int, prog, synopsis string) {
 
 // Itoa formats a signed integer in decimal without fmt or strconv.
 func Itoa(v int64) string {
+	if v < 0 {
+		return "-" + Utoa(uint64(-v))
+	}
+	return Utoa(uint64(v))
+}
+
+// Utoa formats an unsigned integer in decimal without fmt or strconv.
+func Utoa(u uint64) string {
 	var buf [20]byte
 	i := len(buf)
-	neg := v < 0
-	u := uint64(v)
-	if neg {
-		u = uint64(-v)
-	}
 	for {
 		i--
 		buf[i] = byte('0' + u%10)
 		u /= 10
 		if u == 0 {
-			break
+			return string(buf[i:])
 		}
 	}
-	if neg {
-		i--
-		buf[i] = '-'
-	}
-	return string(buf[i:])
 }

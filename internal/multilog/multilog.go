@@ -36,6 +36,7 @@ package multilog
 import (
 	"strings"
 
+	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 )
 
@@ -113,9 +114,9 @@ func Parse(script []string) *Plan {
 	}
 	for k, d := range dirs {
 		var b strings.Builder
-		b.WriteString("s" + utoa(d.size) + "\n")
-		b.WriteString("n" + utoa(d.num-1) + "\n")
-		b.WriteString("N" + utoa(d.num-1) + "\n")
+		b.WriteString("s" + msg.Utoa(d.size) + "\n")
+		b.WriteString("n" + msg.Utoa(d.num-1) + "\n")
+		b.WriteString("N" + msg.Utoa(d.num-1) + "\n")
 		if d.processor != "" {
 			b.WriteString("!" + d.processor + "\n")
 		}
@@ -272,15 +273,3 @@ func (sel Sel) Selected(line string) bool {
 	return on
 }
 
-func utoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
-}

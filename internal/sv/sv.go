@@ -628,18 +628,6 @@ func line(name string, r status.Record, nowSec uint64, downFile bool) string {
 	if len(l) < at+len(old) || l[at:at+len(old)] != old {
 		return l
 	}
-	return l[:at] + utoa(uint64(int64(int32(uint32(r.PID))))) + l[at+len(old):]
+	return l[:at] + msg.Utoa(uint64(int64(int32(uint32(r.PID))))) + l[at+len(old):]
 }
 
-func utoa(v uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + v%10)
-		v /= 10
-		if v == 0 {
-			return string(b[i:])
-		}
-	}
-}
