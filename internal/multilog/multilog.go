@@ -272,4 +272,3 @@ func (sel Sel) Selected(line string) bool {
 	}
 	return on
 }
-

@@ -630,4 +630,3 @@ func line(name string, r status.Record, nowSec uint64, downFile bool) string {
 	}
 	return l[:at] + msg.Utoa(uint64(int64(int32(uint32(r.PID))))) + l[at+len(old):]
 }
-
