@@ -301,11 +301,15 @@ while :; do sleep 1 & wait $!; done
 // inside the namespace (a stage script) and from outside.
 func TestIgnoredSignals(t *testing.T) {
 	t.Parallel()
+	// Stage 2 sends the standard signals 1-31 from inside. The real-time
+	// ones (32-64) are sent from outside only: sent from inside they made
+	// runit's own C binary shut down now and then (about one run in three,
+	// not yet explained); ours was never seen to.
 	sc := scenario{name: "signals", files: map[string]string{
 		"nosync": "", "1": stage1Flags0, "3": "#!/bin/sh\necho stage3: ran\n",
 		"2": `#!/bin/sh
 trap 'echo "stage2: got TERM"; exit 0' TERM
-for s in $(seq 1 64); do
+for s in $(seq 1 31); do
   case $s in 2|9|14|18|19|30) ;; *) kill -$s 1 || echo "stage2: kill -$s failed";; esac
 done
 echo "stage2: ready"
