@@ -2,6 +2,8 @@ package stages
 
 import (
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -301,12 +303,13 @@ while :; do sleep 1 & wait $!; done
 // inside the namespace (a stage script) and from outside.
 func TestIgnoredSignals(t *testing.T) {
 	t.Parallel()
-	// Stage 2 sends the standard signals 1-31 from inside. The real-time
-	// ones (32-64) are sent from outside only: sent from inside they made
-	// runit's own C binary shut down now and then (about one run in three,
-	// not yet explained); ours was never seen to.
+	// Stage 2 sends the standard signals 1-31 from inside; the test sends
+	// 1-64 from outside. KNOWN BUG, open: with the real-time signals 32-64
+	// also sent from inside, our process 1 disappeared (or stage 2 stalled)
+	// in about one round in thirty; see the closing note of the founding
+	// session.
 	sc := scenario{name: "signals", files: map[string]string{
-		"nosync": "", "1": stage1Flags0, "3": "#!/bin/sh\necho stage3: ran\n",
+		"nocontainer": "", "nosync": "", "1": stage1Flags0, "3": "#!/bin/sh\necho stage3: ran\n",
 		"2": `#!/bin/sh
 trap 'echo "stage2: got TERM"; exit 0' TERM
 for s in $(seq 1 31); do
@@ -316,18 +319,54 @@ echo "stage2: ready"
 while :; do sleep 1 & wait $!; done
 `}}
 	skip := map[int]bool{2: true, 9: true, 14: true, 18: true, 19: true, 30: true}
-	r := compare(t, sc, func(b *booted, im impl) {
+	// drive sends every other signal from outside, then runit-init 0. It
+	// reports false (without failing the test) if process 1 was gone.
+	drive := func(b *booted, im impl) bool {
 		b.waitLine("stage2: ready")
 		for s := 1; s <= 64; s++ {
-			if !skip[s] {
-				b.kill(syscall.Signal(s))
+			if !skip[s] && syscall.Kill(b.pid, syscall.Signal(s)) != nil {
+				return false
 			}
 		}
-		// Still there, and still working.
-		b.nsenter(im.runitInit, "0")
-	}, nil)
-	expectLines(t, r.lines, lBoot, enter("1"), "stage1: flags created with mode 000", leave("1"),
-		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"), "stage3: ran", leave("3"), lKill, lPower)
+		out, err := exec.Command("nsenter", "-t", strconv.Itoa(b.pid), "-p", "-m", "--", im.runitInit, "0").CombinedOutput()
+		if err != nil {
+			t.Logf("%s: nsenter runit-init 0: %v %s", im.name, err, out)
+			return false
+		}
+		return true
+	}
+	want := []string{lBoot, enter("1"), "stage1: flags created with mode 000", leave("1"),
+		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"), "stage3: ran", leave("3"), lKill, lPower}
+	ims := impls(t)
+	// Ours must survive every signal, every time.
+	b := boot(t, sc, ims[0].runit)
+	if !drive(b, ims[0]) {
+		t.Fatalf("our process 1 did not survive the signals:\n%s", strings.Join(b.Lines(), "\n"))
+	}
+	b.outcome()
+	ours := b.Lines()
+	expectLines(t, ours, want...)
+	// runit's own C binary, under the same barrage, now and then shuts
+	// down right after stage 2 starts (about one run in three, seen only
+	// with this barrage; not yet explained), so it gets three tries to
+	// show the console ours must match.
+	var theirs []string
+	for try := 0; try < 3 && theirs == nil; try++ {
+		b := boot(t, sc, ims[1].runit)
+		ok := drive(b, ims[1])
+		b.outcome()
+		if ok {
+			theirs = b.Lines()
+		} else {
+			t.Logf("runit's binary shut down early (try %d):\n%s", try+1, strings.Join(b.Lines(), "\n"))
+		}
+	}
+	if theirs == nil {
+		t.Fatal("runit's binary never survived the barrage: nothing to compare with")
+	}
+	if strings.Join(ours, "\n") != strings.Join(theirs, "\n") {
+		t.Errorf("console differs:\n--- ours:\n%s\n--- runit's:\n%s", strings.Join(ours, "\n"), strings.Join(theirs, "\n"))
+	}
 }
 
 // TestPowerFailInStage1: Debian's runit leaves the SIGPWR flag set outside
