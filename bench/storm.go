@@ -11,65 +11,19 @@ package main
 // threads) spent meanwhile: the cost of reaping itself, apart from the
 // kernel's work of ending 10,000 processes.
 //
-// The children are made with raw clone(2) system calls and do nothing
-// but raw system calls: a forked copy of a Go process cannot run Go code
-// (no runtime threads in it), so all signals stay blocked around the
-// fork and the child code must not grow its stack (go:nosplit).
+// The children are made by package internal/storm with raw clone(2)
+// system calls: a forked copy of a Go process cannot run Go code.
 
 import (
 	"os"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/storm"
 )
-
-//go:nosplit
-//go:norace
-func stormChildren(n int, rfd, wfd uintptr) {
-	for i := 0; i < n; i++ {
-		pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-		if e == 0 && pid == 0 {
-			var b [1]byte
-			syscall.RawSyscall(syscall.SYS_CLOSE, wfd, 0, 0)
-			syscall.RawSyscall(syscall.SYS_READ, rfd, uintptr(unsafe.Pointer(&b[0])), 1)
-			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-		}
-	}
-	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-}
-
-//go:nosplit
-//go:norace
-func forkMiddle(n int, rfd, wfd uintptr) (int, syscall.Errno) {
-	pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	if pid == 0 {
-		stormChildren(n, rfd, wfd)
-	}
-	return int(pid), 0
-}
-
-func countProcs() int {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return -1
-	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
-	n := 0
-	for _, s := range names {
-		if s[0] >= '0' && s[0] <= '9' {
-			n++
-		}
-	}
-	return n
-}
 
 func stormMain(args []string) {
 	n := stormOrphans
@@ -81,16 +35,10 @@ func stormMain(args []string) {
 	if err := unix.Pipe2(p[:], 0); err != nil {
 		fatal("storm: pipe: " + err.Error())
 	}
-	base := countProcs()
-	var all, old unix.Sigset_t
-	for i := range all.Val {
-		all.Val[i] = ^uint64(0)
-	}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old)
-	mid, e := forkMiddle(n, uintptr(p[0]), uintptr(p[1]))
-	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
-	if e != 0 {
-		fatal("storm: clone: " + e.Error())
+	base := storm.CountProcs()
+	mid, err := storm.Orphans(n, p[0], p[1])
+	if err != nil {
+		fatal("storm: clone: " + err.Error())
 	}
 	var ws unix.WaitStatus
 	for {
@@ -98,11 +46,11 @@ func stormMain(args []string) {
 			break
 		}
 	}
-	orphans := countProcs() - base
+	orphans := storm.CountProcs() - base
 	_, cpu0 := taskStats(1)
 	t0 := time.Now()
 	unix.Close(p[1]) // every orphan reads EOF and exits
-	for countProcs() > base {
+	for storm.CountProcs() > base {
 		time.Sleep(2 * time.Millisecond)
 	}
 	el := time.Since(t0)

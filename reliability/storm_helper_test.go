@@ -20,101 +20,14 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/storm"
 )
 
 const envStorm = "GORUNIT_RELSTORM"
-
-//go:nosplit
-//go:norace
-func rawClone() (uintptr, syscall.Errno) {
-	pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-	return pid, e
-}
-
-//go:nosplit
-//go:norace
-func rawExit() {
-	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-}
-
-// rawOrphans runs in a raw-cloned middle process: n children that block
-// reading rfd (after closing wfd), then exit.
-//
-//go:nosplit
-//go:norace
-func rawOrphans(n int, rfd, wfd uintptr) {
-	for i := 0; i < n; i++ {
-		pid, e := rawClone()
-		if e != 0 {
-			continue
-		}
-		if pid == 0 {
-			var b [1]byte
-			syscall.RawSyscall(syscall.SYS_CLOSE, wfd, 0, 0)
-			syscall.RawSyscall(syscall.SYS_READ, rfd, uintptr(unsafe.Pointer(&b[0])), 1)
-			rawExit()
-		}
-	}
-	rawExit()
-}
-
-// rawForks runs in a raw-cloned middle process: n times, a child that
-// forks a grandchild and exits; the middle reaps the child, the orphaned
-// grandchild exits at once (process 1 reaps it).
-//
-//go:nosplit
-//go:norace
-func rawForks(n int) {
-	for i := 0; i < n; i++ {
-		pid, e := rawClone()
-		if e != 0 {
-			continue
-		}
-		if pid == 0 {
-			rawClone() // grandchild and child alike exit
-			rawExit()
-		}
-		syscall.RawSyscall6(syscall.SYS_WAIT4, pid, 0, 0, 0, 0, 0)
-	}
-	rawExit()
-}
-
-//go:nosplit
-//go:norace
-func rawMiddle(kind, n int, rfd, wfd uintptr) (uintptr, syscall.Errno) {
-	pid, e := rawClone()
-	if e != 0 {
-		return 0, e
-	}
-	if pid == 0 {
-		if kind == 0 {
-			rawOrphans(n, rfd, wfd)
-		}
-		rawForks(n)
-	}
-	return pid, 0
-}
-
-func procCount() int {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return -1
-	}
-	defer d.Close()
-	names, _ := d.Readdirnames(-1)
-	n := 0
-	for _, s := range names {
-		if s[0] >= '0' && s[0] <= '9' {
-			n++
-		}
-	}
-	return n
-}
 
 func stormSay(s string) { os.Stdout.WriteString(s + "\n") }
 
@@ -128,28 +41,21 @@ func stormMain() {
 		stormSay("storm: pipe: " + err.Error())
 		os.Exit(1)
 	}
-	base := procCount()
-	var all, old unix.Sigset_t
-	for i := range all.Val {
-		all.Val[i] = ^uint64(0)
-	}
+	base := storm.CountProcs()
 	var mids []int
 	t0 := time.Now()
-	// No signal may run Go code in the raw children.
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old)
 	switch kind {
 	case "orphan":
-		if pid, e := rawMiddle(0, n, uintptr(p[0]), uintptr(p[1])); e == 0 {
-			mids = append(mids, int(pid))
+		if pid, err := storm.Orphans(n, p[0], p[1]); err == nil {
+			mids = append(mids, pid)
 		}
 	case "fork":
 		for i := 0; i < 2; i++ {
-			if pid, e := rawMiddle(1, n/2, 0, 0); e == 0 {
-				mids = append(mids, int(pid))
+			if pid, err := storm.Forks(n / 2); err == nil {
+				mids = append(mids, pid)
 			}
 		}
 	}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
 	if len(mids) == 0 {
 		stormSay("storm: clone failed")
 		os.Exit(1)
@@ -162,15 +68,15 @@ func stormMain() {
 			}
 		}
 	}
-	peak := procCount() - base
+	peak := storm.CountProcs() - base
 	if kind == "orphan" {
 		t0 = time.Now()
 		unix.Close(p[1])
 	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for procCount() > base {
+	for storm.CountProcs() > base {
 		if time.Now().After(deadline) {
-			stormSay("storm " + kind + ": " + strconv.Itoa(procCount()-base) + " processes never reaped")
+			stormSay("storm " + kind + ": " + strconv.Itoa(storm.CountProcs()-base) + " processes never reaped")
 			os.Exit(1)
 		}
 		time.Sleep(time.Millisecond)

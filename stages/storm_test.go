@@ -11,63 +11,12 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/storm"
 )
-
-// rawStorm runs in a child created by a raw clone: it may only make raw
-// system calls. It forks n children that close wfd and block reading rfd,
-// then exits.
-//
-//go:nosplit
-//go:norace
-func rawStorm(n int, rfd, wfd uintptr) {
-	for i := 0; i < n; i++ {
-		pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-		if e != 0 {
-			continue
-		}
-		if pid == 0 {
-			var b [1]byte
-			syscall.RawSyscall(syscall.SYS_CLOSE, wfd, 0, 0)
-			syscall.RawSyscall(syscall.SYS_READ, rfd, uintptr(unsafe.Pointer(&b[0])), 1)
-			syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-		}
-	}
-	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
-}
-
-//go:nosplit
-//go:norace
-func rawForkStorm(n int, rfd, wfd uintptr) (int, syscall.Errno) {
-	pid, _, e := syscall.RawSyscall6(syscall.SYS_CLONE, uintptr(syscall.SIGCHLD), 0, 0, 0, 0, 0)
-	if e != 0 {
-		return 0, e
-	}
-	if pid == 0 {
-		rawStorm(n, rfd, wfd)
-	}
-	return int(pid), 0
-}
-
-func countProcs() int {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return -1
-	}
-	defer d.Close()
-	names, _ := d.Readdirnames(-1)
-	n := 0
-	for _, s := range names {
-		if s[0] >= '0' && s[0] <= '9' {
-			n++
-		}
-	}
-	return n
-}
 
 func say(s string) { os.Stdout.WriteString(s + "\n") }
 
@@ -78,17 +27,10 @@ func stormMain(n int) {
 		say("storm: pipe: " + err.Error())
 		os.Exit(1)
 	}
-	base := countProcs()
-	// No signal must run Go code in the raw children.
-	var all, old unix.Sigset_t
-	for i := range all.Val {
-		all.Val[i] = ^uint64(0)
-	}
-	unix.PthreadSigmask(unix.SIG_SETMASK, &all, &old)
-	mid, e := rawForkStorm(n, uintptr(p[0]), uintptr(p[1]))
-	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
-	if e != 0 {
-		say("storm: clone: " + e.Error())
+	base := storm.CountProcs()
+	mid, err := storm.Orphans(n, p[0], p[1])
+	if err != nil {
+		say("storm: clone: " + err.Error())
 		os.Exit(1)
 	}
 	var ws unix.WaitStatus
@@ -98,10 +40,10 @@ func stormMain(n int) {
 			break
 		}
 	}
-	peak := countProcs()
+	peak := storm.CountProcs()
 	t0 := time.Now()
 	unix.Close(p[1])
-	for countProcs() > base {
+	for storm.CountProcs() > base {
 		time.Sleep(time.Millisecond)
 	}
 	el := time.Since(t0)
