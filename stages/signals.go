@@ -52,6 +52,11 @@ func newSigs(container bool) *sigs {
 	for sig := 34; sig <= 64; sig++ {
 		signal.Ignore(syscall.Signal(sig))
 	}
+	// Signal 32 (glibc's thread cancellation) is one Go leaves alone:
+	// signal.Ignore does nothing for it, so it kept its default action,
+	// and sent to process 1 it killed it. Ignore it directly (stages get
+	// it back at its default: the exec helper resets every signal).
+	rawSigaction(32, sigIgn)
 	s.discard = make(chan os.Signal, 1)
 	signal.Notify(s.discard, unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE,
 		unix.SIGSEGV, unix.SIGSYS)
