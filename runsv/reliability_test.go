@@ -57,7 +57,9 @@ func TestCommandFlood(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "ok: run: busy: (pid "+strconv.Itoa(pid)+")") {
 		t.Fatalf("after the flood: %q exit %d", out, code)
 	}
-	if r, _ := readStatus(t, st); r.Paused || r.PID != pid {
+	// sv's 'c' condition can hold before runsv has read the byte: wait for
+	// it to be handled, then the same process must still be there.
+	if r := waitStatus(t, st, "cont handled", func(r status.Record) bool { return !r.Paused }); r.PID != pid {
 		t.Fatalf("after the flood: %+v", r)
 	}
 	w.run("exit", "busy")
