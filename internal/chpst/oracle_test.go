@@ -346,6 +346,24 @@ func TestLimits(t *testing.T) {
 	}
 }
 
+// TestTinyLimits: after a memory limit of a few bytes chpst can no longer
+// grow its heap; a failing exec must still end with runit's message (the
+// Go runtime used to die with "out of memory allocating heap arena
+// metadata", found by TestRandomCommandLines).
+func TestTinyLimits(t *testing.T) {
+	r := newRunner(t)
+	r.write("noexec", "#!/bin/sh\n", 0644)
+	for _, lim := range [][]string{{"-d", "5"}, {"-a", "1"}, {"-m", "1"}, {"-s", "1"}, {"-d", "0", "-a", "0", "-l", "0"}} {
+		for _, prog := range [][]string{
+			{"5"}, {"no-such-program", "arg"}, {"./noexec"}, {"/"}, {"/no/such/dir/x"},
+		} {
+			r.cmp("chpst", append(append(append([]string{}, lim...), "-/", "a-long-argv0-name-for-the-message"), prog...)...)
+			r.cmp("chpst", append(append([]string{}, lim...), prog...)...)
+			r.cmp("softlimit", append(append([]string{}, lim...), prog...)...)
+		}
+	}
+}
+
 func TestNice(t *testing.T) {
 	r := newRunner(t)
 	for _, n := range []string{"5", "+3", "-2", "0", "", "-", "+", "19", "20", "-21", "-20", "4294967295", "2147483648",

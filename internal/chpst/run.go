@@ -2,6 +2,9 @@ package chpst
 
 import (
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"gorunit/internal/envdir"
 	"gorunit/internal/errstr"
@@ -119,14 +122,25 @@ func Run(c *Config, environ []string, r Resolver) int {
 			}
 		}
 	}
-	// 9. resource limits.
+	// 9. resource limits, then 10. exec. Everything the exec and its
+	// failure message need is built first: after a limit such as -d 5 or
+	// -a 4096 the Go runtime cannot grow its heap, and an allocation
+	// would kill chpst with "out of memory" instead of runit's message.
+	file := c.Args[0]
+	args := c.Args
+	if c.HasArgv0 {
+		args = append([]string{c.Argv0}, c.Args[1:]...)
+	}
+	path, havePath := Getenv(environ, "PATH")
+	x := prepareExec(SearchPath(file, path, havePath), args, Env(environ, changes))
+	out := make([]byte, 0, 512+len(args[0]))
 	for i, v := range c.Limits {
 		if v == Unset {
 			continue
 		}
 		var rl syscall.Rlimit
 		if err := syscall.Getrlimit(resources[i], &rl); err != nil {
-			return die("unable to getrlimit(): " + errstr.Str(err))
+			return dieRaw(out, "unable to getrlimit(): ", "", errno(err))
 		}
 		if v < 0 || uint64(v) > rl.Max {
 			rl.Cur = rl.Max
@@ -134,36 +148,96 @@ func Run(c *Config, environ []string, r Resolver) int {
 			rl.Cur = uint64(v)
 		}
 		// syscall.Setrlimit (not x/sys/unix): for RLIMIT_NOFILE it also
-		// stops syscall.Exec from restoring the soft limit the Go runtime
+		// stops the Go runtime from restoring, at exec, the soft limit it
 		// found at start-up.
 		if err := syscall.Setrlimit(resources[i], &rl); err != nil {
-			return die("unable to setrlimit(): " + errstr.Str(err))
+			return dieRaw(out, "unable to setrlimit(): ", "", errno(err))
 		}
 	}
 	// 10. exec, searching the PATH chpst was started with.
-	file := c.Args[0]
-	args := c.Args
-	if c.HasArgv0 {
-		args = append([]string{c.Argv0}, c.Args[1:]...)
-	}
-	env := Env(environ, changes)
-	path, havePath := Getenv(environ, "PATH")
-	err := execSearch(file, path, havePath, args, env)
+	err := x.run()
 	if c.LockQuiet {
 		return 0
 	}
 	// runit names the program by its (possibly replaced) argv[0].
-	return die("unable to run: " + args[0] + ": " + errstr.Str(err))
+	return dieRaw(out, "unable to run: ", args[0]+": ", err)
 }
 
-// execSearch execs file like runit's pathexec: every candidate is tried;
-// "not found" goes on, "access denied"/"permission denied"/"is a
-// directory" are remembered and go on, anything else stops the search.
-// It returns the error to report.
-func execSearch(file, path string, havePath bool, argv, env []string) error {
-	var saved, err error
-	for _, name := range SearchPath(file, path, havePath) {
-		err = syscall.Exec(name, argv, env)
+// dieRaw prints "chpst: fatal: <what><name><error>" without allocating:
+// buf has the capacity (it was made before the limits were applied), the
+// error text is one of runit's constant strings.
+func dieRaw(buf []byte, what, name string, err syscall.Errno) int {
+	buf = append(buf[:0], fatal...)
+	buf = append(buf, what...)
+	buf = append(buf, name...)
+	buf = append(buf, errstr.Errno(unix.Errno(err))...)
+	buf = append(buf, '\n')
+	for len(buf) > 0 {
+		n, _, e := syscall.RawSyscall(syscall.SYS_WRITE, 2, uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 || n == 0 {
+			break
+		}
+		buf = buf[n:]
+	}
+	return 111
+}
+
+func errno(err error) syscall.Errno {
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	return syscall.EINVAL
+}
+
+// execPlan is an exec prepared in advance: the candidate paths, argv and
+// envp as the NUL-terminated arrays execve takes.
+type execPlan struct {
+	names []*byte
+	argv  []*byte
+	envp  []*byte
+}
+
+func prepareExec(names, argv, env []string) *execPlan {
+	// The Go runtime raised the soft NOFILE limit at start-up and
+	// syscall.Exec puts the original back just before its execve; the raw
+	// execve below does not, so let syscall.Exec do it now: with an empty
+	// path the execve fails (ENOENT) and the limit stays restored. -o,
+	// applied later, still overrides it.
+	syscall.Exec("", nil, nil)
+	x := &execPlan{names: make([]*byte, len(names))}
+	for i, n := range names {
+		x.names[i] = cstr(n)
+	}
+	x.argv = cstrs(argv)
+	x.envp = cstrs(env)
+	return x
+}
+
+func cstr(s string) *byte {
+	b := make([]byte, len(s)+1)
+	copy(b, s)
+	return &b[0]
+}
+
+func cstrs(ss []string) []*byte {
+	out := make([]*byte, len(ss)+1)
+	for i, s := range ss {
+		out[i] = cstr(s)
+	}
+	return out
+}
+
+// run execs the candidates like runit's pathexec: "not found" goes on,
+// "access denied"/"permission denied"/"is a directory" are remembered and
+// go on, anything else stops the search. It returns the error to report;
+// it makes no allocation.
+func (x *execPlan) run() syscall.Errno {
+	var saved, err syscall.Errno
+	for _, name := range x.names {
+		err = execve(name, x.argv, x.envp)
 		if err == syscall.ENOENT {
 			continue
 		}
@@ -172,10 +246,25 @@ func execSearch(file, path string, havePath bool, argv, env []string) error {
 			return err
 		}
 	}
-	if saved != nil {
+	if saved != 0 {
 		return saved
 	}
 	return err
+}
+
+// execve is the raw system call. The process is single-goroutine here,
+// the thread is locked (see Main), and Linux ends the other threads at a
+// successful execve.
+func execve(name *byte, argv, envp []*byte) syscall.Errno {
+	for {
+		_, _, e := syscall.RawSyscall(syscall.SYS_EXECVE,
+			uintptr(unsafe.Pointer(name)),
+			uintptr(unsafe.Pointer(&argv[0])),
+			uintptr(unsafe.Pointer(&envp[0])))
+		if e != syscall.EINTR {
+			return e
+		}
+	}
 }
 
 // nice changes the calling thread's nice value by inc like nice(3).
