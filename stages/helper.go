@@ -73,6 +73,14 @@ func rawSigaction(sig int, handler uintptr) {
 	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, sigset64, 0, 0)
 }
 
+// rawGetSigaction returns sig's current handler (sigDfl, sigIgn or an
+// address).
+func rawGetSigaction(sig int) uintptr {
+	var sa kernelSigaction
+	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&sa)), sigset64, 0, 0)
+	return sa.handler
+}
+
 func rawSigmask(mask uint64) {
 	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&mask)), 0, sigset64, 0, 0)
 }

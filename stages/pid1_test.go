@@ -303,17 +303,14 @@ while :; do sleep 1 & wait $!; done
 // inside the namespace (a stage script) and from outside.
 func TestIgnoredSignals(t *testing.T) {
 	t.Parallel()
-	// Stage 2 sends the standard signals 1-31 from inside; the test sends
-	// 1-64 from outside. Signal 32 used to kill our process 1 (Go's
-	// signal.Ignore does nothing for it; fixed). KNOWN BUG, open: with the
-	// real-time signals also sent from inside, our process 1 was once
-	// killed by signal 34 (which it ignores) in ten runs; see the closing
-	// note of the founding session.
+	// Stage 2 sends signals 1-64 from inside, the test 1-64 from outside.
+	// Signals 32 and 34 used to kill our process 1 (Go's signal.Ignore
+	// does nothing for them, they stayed at their default action).
 	sc := scenario{name: "signals", files: map[string]string{
 		"nocontainer": "", "nosync": "", "1": stage1Flags0, "3": "#!/bin/sh\necho stage3: ran\n",
 		"2": `#!/bin/sh
 trap 'echo "stage2: got TERM"; exit 0' TERM
-for s in $(seq 1 31); do
+for s in $(seq 1 64); do
   case $s in 2|9|14|18|19|30) ;; *) kill -$s 1 || echo "stage2: kill -$s failed";; esac
 done
 echo "stage2: ready"
@@ -341,6 +338,12 @@ while :; do sleep 1 & wait $!; done
 	ims := impls(t)
 	// Ours must survive every signal, every time.
 	b := boot(t, sc, ims[0].runit)
+	// Deterministic part: no signal may be left at its default action
+	// (which, sent from outside the namespace, kills process 1).
+	b.waitLine("stage2: ready")
+	if left := defaultSignals(t, b.pid); len(left) > 0 {
+		t.Errorf("our process 1 leaves signals at their default action: %v", left)
+	}
 	if !drive(b, ims[0]) {
 		<-b.done
 		t.Fatalf("our process 1 did not survive the signals (%v):\n%s", b.state, strings.Join(b.Lines(), "\n"))
@@ -405,4 +408,32 @@ while :; do sleep 1 & wait $!; done
 	expectLines(t, dropSig2(r.lines), lBoot, enter("1"), "stage1: flags created with mode 000", lSig2, leave("1"),
 		enter("2"), "stage2: ready", "stage2: got TERM", leave("2"), enter("3"),
 		"stage3: stopit=0 reboot=0", leave("3"), lKill, lPower)
+}
+
+// defaultSignals returns the signals (SIGKILL and SIGSTOP aside) that
+// process pid neither catches nor ignores, from /proc/PID/status.
+func defaultSignals(t *testing.T, pid int) []int {
+	t.Helper()
+	st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ign, cgt uint64
+	for _, l := range strings.Split(string(st), "\n") {
+		k, v, _ := strings.Cut(l, ":")
+		n, _ := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		switch k {
+		case "SigIgn":
+			ign = n
+		case "SigCgt":
+			cgt = n
+		}
+	}
+	var left []int
+	for sig := 1; sig <= 64; sig++ {
+		if sig != 9 && sig != 19 && (ign|cgt)&(1<<(sig-1)) == 0 {
+			left = append(left, sig)
+		}
+	}
+	return left
 }

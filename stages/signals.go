@@ -52,11 +52,14 @@ func newSigs(container bool) *sigs {
 	for sig := 34; sig <= 64; sig++ {
 		signal.Ignore(syscall.Signal(sig))
 	}
-	// Signal 32 (glibc's thread cancellation) is one Go leaves alone:
-	// signal.Ignore does nothing for it, so it kept its default action,
-	// and sent to process 1 it killed it. Ignore it directly (stages get
-	// it back at its default: the exec helper resets every signal).
-	rawSigaction(32, sigIgn)
+	// Signals 32 and 34 (glibc's thread cancellation, musl's
+	// SIGSYNCCALL) are ones Go leaves alone: signal.Ignore does nothing
+	// for them, so they kept their default action, and sent to process 1
+	// signal 32 killed it (34 too, once in ten runs). Whatever the runtime
+	// left at its default is now ignored directly, with the system call
+	// (stages get every signal back at its default: the exec helper
+	// resets them all).
+	ignoreDefaults()
 	s.discard = make(chan os.Signal, 1)
 	signal.Notify(s.discard, unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE,
 		unix.SIGSEGV, unix.SIGSYS)
@@ -90,6 +93,20 @@ func (s *sigs) drain(f *flags) (chld bool) {
 		case <-s.discard:
 		default:
 			return chld
+		}
+	}
+}
+
+// ignoreDefaults sets every signal whose disposition is still SIG_DFL
+// (SIGKILL and SIGSTOP aside) to SIG_IGN, so that no signal can reach
+// process 1's default action, whatever the Go runtime declined to handle.
+func ignoreDefaults() {
+	for sig := 1; sig <= 64; sig++ {
+		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
+			continue
+		}
+		if rawGetSigaction(sig) == sigDfl {
+			rawSigaction(sig, sigIgn)
 		}
 	}
 }
