@@ -362,6 +362,15 @@ func TestTinyLimits(t *testing.T) {
 			r.cmp("softlimit", append(append([]string{}, lim...), prog...)...)
 		}
 	}
+	// A large environment makes the exec's own copies of argv and envp
+	// need new heap: before the fix this failed every time.
+	big := opts{env: baseEnv()}
+	for i := 0; i < 15; i++ {
+		big.env = append(big.env, "BIG"+strconv.Itoa(i)+"="+strings.Repeat("x", 100000))
+	}
+	for _, lim := range [][]string{{"-d", "5"}, {"-a", "1"}} {
+		r.compare(big, "chpst", append(append([]string{}, lim...), "no-such-program")...)
+	}
 }
 
 func TestNice(t *testing.T) {
