@@ -198,6 +198,7 @@ type execPlan struct {
 	names []*byte
 	argv  []*byte
 	envp  []*byte
+	err   syscall.Errno // a string held a NUL byte (cannot come from argv or environ)
 }
 
 func prepareExec(names, argv, env []string) *execPlan {
@@ -208,26 +209,19 @@ func prepareExec(names, argv, env []string) *execPlan {
 	// applied later, still overrides it.
 	syscall.Exec("", nil, nil)
 	x := &execPlan{names: make([]*byte, len(names))}
+	var err error
 	for i, n := range names {
-		x.names[i] = cstr(n)
+		if x.names[i], err = syscall.BytePtrFromString(n); err != nil {
+			x.err = syscall.EINVAL
+		}
 	}
-	x.argv = cstrs(argv)
-	x.envp = cstrs(env)
+	var e1, e2 error
+	x.argv, e1 = syscall.SlicePtrFromStrings(argv)
+	x.envp, e2 = syscall.SlicePtrFromStrings(env)
+	if e1 != nil || e2 != nil {
+		x.err = syscall.EINVAL
+	}
 	return x
-}
-
-func cstr(s string) *byte {
-	b := make([]byte, len(s)+1)
-	copy(b, s)
-	return &b[0]
-}
-
-func cstrs(ss []string) []*byte {
-	out := make([]*byte, len(ss)+1)
-	for i, s := range ss {
-		out[i] = cstr(s)
-	}
-	return out
 }
 
 // run execs the candidates like runit's pathexec: "not found" goes on,
@@ -235,6 +229,9 @@ func cstrs(ss []string) []*byte {
 // go on, anything else stops the search. It returns the error to report;
 // it makes no allocation.
 func (x *execPlan) run() syscall.Errno {
+	if x.err != 0 {
+		return x.err
+	}
 	var saved, err syscall.Errno
 	for _, name := range x.names {
 		err = execve(name, x.argv, x.envp)
