@@ -131,9 +131,17 @@ func runTree(t *testing.T, im treeImpl, mask string) (running, stopped []string)
 	case <-time.After(testenv.Deadline):
 		t.Fatalf("%s: runsvdir did not exit on SIGHUP", im.name)
 	}
-	testenv.WaitFor(t, testenv.Deadline, im.name+": services and svlogd to stop", func() bool {
+	// The runsv processes too: each holds its supervise/lock until it
+	// exits, and may still be writing supervise/ (a pid.new) after its
+	// service is gone.
+	testenv.WaitFor(t, testenv.Deadline, im.name+": services, svlogd and runsv to stop", func() bool {
 		for _, p := range pids {
 			if alive(p) {
+				return false
+			}
+		}
+		for _, d := range []string{"a", "b", "b/log"} {
+			if !lockFree(filepath.Join(svdir, d, "supervise/lock")) {
 				return false
 			}
 		}
@@ -247,4 +255,14 @@ func kinds(lines []string) []string {
 		}
 	}
 	return out
+}
+
+// lockFree reports whether nobody holds the flock on file.
+func lockFree(file string) bool {
+	fd, err := syscall.Open(file, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	defer syscall.Close(fd)
+	return syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) == nil
 }
