@@ -70,10 +70,7 @@ type booted struct {
 	pid     int // process 1, as seen from outside
 	service string
 
-	mu      sync.Mutex
-	lines   []string
-	partial []byte
-	fifo    int
+	console *testenv.Console
 
 	done  chan struct{}
 	state *os.ProcessState
@@ -109,15 +106,8 @@ func bootNS(t *testing.T, im pid1Impl, files, services map[string]string, env ..
 		}
 	}
 	env = append([]string{"PATH=" + im.path + ":/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
-	console := filepath.Join(dir, "console")
-	if err := unix.Mkfifo(console, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fifo, err := unix.Open(console, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unix.FcntlInt(uintptr(fifo), unix.F_SETPIPE_SZ, 1<<20)
+	con := testenv.NewConsole(t, filepath.Join(dir, "console"))
+	console := con.Path
 	errf, err := os.Create(filepath.Join(dir, "boot.err"))
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +121,7 @@ func bootNS(t *testing.T, im pid1Impl, files, services map[string]string, env ..
 		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	b := &booted{t: t, name: im.name, service: svc, fifo: fifo, done: make(chan struct{})}
+	b := &booted{t: t, name: im.name, service: svc, console: con, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +134,7 @@ func bootNS(t *testing.T, im pid1Impl, files, services map[string]string, env ..
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-b.done
-		unix.Close(fifo)
+		con.Close()
 		if t.Failed() {
 			if e, _ := os.ReadFile(errf.Name()); len(e) > 0 {
 				t.Logf("%s: boot stderr: %s", im.name, e)
@@ -156,30 +146,7 @@ func bootNS(t *testing.T, im pid1Impl, files, services map[string]string, env ..
 }
 
 // Lines returns the console lines so far.
-func (b *booted) Lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var buf [65536]byte
-	for {
-		n, err := unix.Read(b.fifo, buf[:])
-		if err == unix.EINTR {
-			continue
-		}
-		if n <= 0 {
-			break
-		}
-		b.partial = append(b.partial, buf[:n]...)
-		for {
-			i := bytes.IndexByte(b.partial, '\n')
-			if i < 0 {
-				break
-			}
-			b.lines = append(b.lines, string(b.partial[:i]))
-			b.partial = b.partial[i+1:]
-		}
-	}
-	return append([]string(nil), b.lines...)
-}
+func (b *booted) Lines() []string { return b.console.Lines() }
 
 // waitLine waits for a console line containing sub and returns it.
 func (b *booted) waitLine(sub string, d time.Duration) string {

@@ -8,7 +8,6 @@ package stages
 // test reads it) and executes runit with a clean environment.
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,10 +102,7 @@ type booted struct {
 	pid   int
 	start time.Time
 
-	mu      sync.Mutex
-	lines   []string
-	partial []byte
-	fifo    int // the console FIFO, read-write and non-blocking
+	console *testenv.Console
 
 	done    chan struct{}
 	state   *os.ProcessState
@@ -174,15 +170,8 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 	if sc.unmountAPI {
 		benv = append(benv, "NSB_UNMOUNT_API=1")
 	}
-	console := filepath.Join(dir, "console")
-	if err := unix.Mkfifo(console, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fifo, err := unix.Open(console, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unix.FcntlInt(uintptr(fifo), unix.F_SETPIPE_SZ, 1<<20)
+	con := testenv.NewConsole(t, filepath.Join(dir, "console"))
+	console := con.Path
 	benv = append(benv, "NSB_CONSOLE="+console)
 	errf, err := os.Create(filepath.Join(dir, "boot.err"))
 	if err != nil {
@@ -197,7 +186,7 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS | sc.clone,
 		Pdeathsig:  syscall.SIGKILL,
 	}
-	b := &booted{t: t, cmd: cmd, done: make(chan struct{}), fifo: fifo, start: time.Now(), errFile: errf.Name()}
+	b := &booted{t: t, cmd: cmd, done: make(chan struct{}), console: con, start: time.Now(), errFile: errf.Name()}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +199,7 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-b.done
-		unix.Close(fifo)
+		con.Close()
 		if t.Failed() {
 			if e, _ := os.ReadFile(errf.Name()); len(e) > 0 {
 				t.Logf("%s: boot stderr: %s", sc.name, e)
@@ -222,30 +211,7 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 }
 
 // Lines returns the console lines so far.
-func (b *booted) Lines() []string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	var buf [65536]byte
-	for {
-		n, err := unix.Read(b.fifo, buf[:])
-		if err == unix.EINTR {
-			continue
-		}
-		if n <= 0 {
-			break
-		}
-		b.partial = append(b.partial, buf[:n]...)
-		for {
-			i := bytes.IndexByte(b.partial, '\n')
-			if i < 0 {
-				break
-			}
-			b.lines = append(b.lines, string(b.partial[:i]))
-			b.partial = b.partial[i+1:]
-		}
-	}
-	return append([]string(nil), b.lines...)
-}
+func (b *booted) Lines() []string { return b.console.Lines() }
 
 func (b *booted) has(sub string) bool {
 	for _, l := range b.Lines() {
