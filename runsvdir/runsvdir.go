@@ -30,6 +30,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/proctitle"
 	"gorunit/internal/tai64"
@@ -86,6 +87,14 @@ type runner struct {
 	env   []string
 	path  string // $PATH, or /bin:/usr/bin
 	attr  syscall.ProcAttr
+
+	// runsv's start-up environment with internal/lean's marker, for
+	// gorunit's own runsv; the last runsv found in $PATH and whether it
+	// is gorunit's.
+	leanAttr syscall.ProcAttr
+	prog     string
+	progID   progID
+	progLean bool
 
 	// what the last successful stat of dir showed
 	ddev, dino     uint64
@@ -207,6 +216,8 @@ func (d *runner) run(logArg string, hasLog bool) int {
 	if d.pgrp {
 		d.attr.Sys = &syscall.SysProcAttr{Setsid: true}
 	}
+	d.leanAttr = d.attr
+	d.leanAttr.Env = lean.Env(d.env, "runsv")
 
 	d.check = true
 	d.lastStat = -idleWait

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/lean"
 	"gorunit/reaper"
 )
 
@@ -146,7 +147,11 @@ func (d *runner) startQueued() {
 	if len(d.queue) == 0 {
 		return
 	}
-	prog, perr := lookPath(d.path)
+	prog, perr := lookPath(d.path, &d.st)
+	attr := &d.attr
+	if perr == nil && d.leanRunsv(prog, &d.st) {
+		attr = &d.leanAttr
+	}
 	for i, s := range d.queue {
 		d.queue[i] = nil
 		s.start, s.fresh = false, false
@@ -160,15 +165,35 @@ func (d *runner) startQueued() {
 			d.check = true
 			continue
 		}
-		d.start(s, prog)
+		d.start(s, prog, attr)
 	}
 	d.queue = d.queue[:0]
 }
 
-func (d *runner) start(s *service, prog string) {
+// leanRunsv reports whether prog, whose stat is st, is gorunit's runsv, to
+// which the start-up marker of internal/lean may be passed: each runsv then
+// starts lean at once instead of executing itself a second time. The
+// answer is kept for as long as the file looks the same.
+func (d *runner) leanRunsv(prog string, st *unix.Stat_t) bool {
+	id := progID{uint64(st.Dev), uint64(st.Ino), st.Size, st.Mtim, st.Ctim}
+	if id != d.progID || prog != d.prog {
+		d.prog, d.progID = prog, id
+		d.progLean = lean.Built(prog, "runsv")
+	}
+	return d.progLean
+}
+
+// progID tells whether the runsv found in $PATH is still the same file.
+type progID struct {
+	dev, ino   uint64
+	size       int64
+	mtim, ctim unix.Timespec
+}
+
+func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
 	argv := []string{"runsv", s.name()}
 	pid, err := d.r.Start(func() (int, error) {
-		return syscall.ForkExec(prog, argv, &d.attr)
+		return syscall.ForkExec(prog, argv, attr)
 	}, s.onExit)
 	if err != nil {
 		if err == syscall.EAGAIN {
@@ -184,11 +209,11 @@ func (d *runner) start(s *service, prog string) {
 
 // lookPath finds runsv the way execvp would: the first executable regular
 // file named runsv in path's directories (an empty element is the current
-// directory). Without one it returns the most telling error: access
-// denied if some candidate could not be run, else file does not exist.
-func lookPath(path string) (string, error) {
+// directory), and leaves its stat in st. Without one it returns the most
+// telling error: access denied if some candidate could not be run, else
+// file does not exist.
+func lookPath(path string, st *unix.Stat_t) (string, error) {
 	var saved error = unix.ENOENT
-	var st unix.Stat_t
 	for len(path) >= 0 {
 		i := 0
 		for i < len(path) && path[i] != ':' {
@@ -199,7 +224,7 @@ func lookPath(path string) (string, error) {
 			dir = "."
 		}
 		cand := dir + "/runsv"
-		if err := unix.Stat(cand, &st); err != nil {
+		if err := unix.Stat(cand, st); err != nil {
 			if err != unix.ENOENT && err != unix.ENOTDIR {
 				saved = err
 			}

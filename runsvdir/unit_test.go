@@ -94,8 +94,9 @@ func TestLookPath(t *testing.T) {
 		{noexec, "", unix.EACCES},
 		{noexec + ":" + good, good + "/runsv", nil},
 	}
+	var st unix.Stat_t
 	for _, c := range cases {
-		got, err := lookPath(c.path)
+		got, err := lookPath(c.path, &st)
 		if got != c.want || err != c.err {
 			t.Errorf("lookPath(%q) = %q, %v; want %q, %v", c.path, got, err, c.want, c.err)
 		}
