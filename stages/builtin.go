@@ -48,7 +48,7 @@ func runBuiltin(which string, rest []string) {
 func builtin1(container bool) {
 	mountAPI(container)
 	setHostname()
-	loopback()
+	loopback(container)
 	fd, err := unix.Open(fileStopit, unix.O_WRONLY|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		warn("unable to create ", fileStopit, ": ", msg.E(err))

@@ -100,6 +100,29 @@ echo "stage2: stopit=$(stat -c %a /run/runit.stopit)"
 		leave("2"), enter("3"), leave("3"), lKill, "- runit: exit 0.")
 }
 
+// TestBuiltinStage1Container: in a container without CAP_NET_ADMIN (and
+// here with a loopback interface that is down, without addresses and with
+// IPv6 off), the built-in stage 1 cannot set up lo, which is expected
+// there and so not worth a warning, as for the mounts.
+func TestBuiltinStage1Container(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs ip(8) to look at the loopback interface")
+	}
+	sc := scenario{name: "builtin1-nonetadmin", unmountAPI: true, noNetAdmin: true,
+		clone: syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET,
+		files: map[string]string{"nosync": "", "3": "#!/bin/sh\n", "2": `#!/bin/sh
+ip -o link show lo | grep -q '[<,]UP[,>]' || echo "stage2: lo down"
+echo "stage2: addresses: $(ip -o addr show dev lo | awk '{print $4}')"
+`}}
+	b := boot(t, sc, testenv.Bin(t, "runit"))
+	if o := b.outcome(); o != "exit 0" {
+		t.Errorf("outcome %q, want exit 0", o)
+	}
+	expectLines(t, b.Lines(), lBoot, enter("1 (built-in)"), leave("1 (built-in)"), enter("2"),
+		"stage2: lo down", "stage2: addresses: ", leave("2"), enter("3"), leave("3"), lKill, "- runit: exit 0.")
+}
+
 func TestBuiltinStages23(t *testing.T) {
 	t.Parallel()
 	sc := scenario{name: "builtin23", env: []string{runsvdirPath(t)},

@@ -11,16 +11,20 @@ import (
 )
 
 // loopback brings up lo with 127.0.0.1/8 and ::1/128. What is already
-// there is left alone (a container's engine usually did it), so a
-// process without CAP_NET_ADMIN only complains when something is missing.
-func loopback() {
+// there is left alone (a container's engine usually did it). In a
+// container, lacking the privilege (no CAP_NET_ADMIN) is expected and not
+// reported, as for mountAPI.
+func loopback(container bool) {
+	denied := func(err error) bool {
+		return container && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES))
+	}
 	lo, err := netlink.LinkByName("lo")
 	if err != nil {
 		warn("unable to find the loopback interface: ", msg.E(err))
 		return
 	}
 	if lo.Attrs().Flags&net.FlagUp == 0 {
-		if err := netlink.LinkSetUp(lo); err != nil {
+		if err := netlink.LinkSetUp(lo); err != nil && !denied(err) {
 			warn("unable to bring up lo: ", msg.E(err))
 		}
 	}
@@ -45,7 +49,7 @@ func loopback() {
 			continue
 		}
 		err := netlink.AddrAdd(lo, &netlink.Addr{IPNet: n})
-		if err == nil || errors.Is(err, unix.EEXIST) {
+		if err == nil || errors.Is(err, unix.EEXIST) || denied(err) {
 			continue
 		}
 		if a.bits == 128 && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EOPNOTSUPP)) {

@@ -56,6 +56,15 @@ func nsBoot() {
 	}
 	mount("tmpfs", "/run", "tmpfs", 0, "mode=0755")
 	mount(get("NSB_CONSOLE"), "/dev/console", "", unix.MS_BIND, "")
+	if get("NSB_NO_NET_ADMIN") != "" {
+		// /proc/sys/net shows the namespace of the process that opens it.
+		if err := os.WriteFile("/proc/sys/net/ipv6/conf/lo/disable_ipv6", []byte("1\n"), 0); err != nil {
+			bootFail("disable IPv6 on lo", err)
+		}
+		if err := unix.Prctl(unix.PR_CAPBSET_DROP, unix.CAP_NET_ADMIN, 0, 0, 0); err != nil {
+			bootFail("drop CAP_NET_ADMIN", err)
+		}
+	}
 	if get("NSB_UNMOUNT_API") != "" {
 		// Leave the API filesystems to the built-in stage 1.
 		for _, p := range []string{"/dev/pts", "/dev/shm", "/sys", "/proc"} {
@@ -92,6 +101,7 @@ type scenario struct {
 	clone      uintptr           // extra clone flags
 	hostnm     string            // /etc/hostname content, if set
 	unmountAPI bool
+	noNetAdmin bool   // like a Docker container: no CAP_NET_ADMIN, and IPv6 off on lo
 	argv0      string // argv[0] for process 1 (default "runit")
 }
 
@@ -169,6 +179,9 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 	}
 	if sc.unmountAPI {
 		benv = append(benv, "NSB_UNMOUNT_API=1")
+	}
+	if sc.noNetAdmin {
+		benv = append(benv, "NSB_NO_NET_ADMIN=1")
 	}
 	con := testenv.NewConsole(t, filepath.Join(dir, "console"))
 	console := con.Path
