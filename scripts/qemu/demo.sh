@@ -14,7 +14,8 @@ command -v qemu-system-x86_64 >/dev/null || {
 }
 ./scripts/qemu/fetch-kernel.sh
 # A static busybox: busybox-static's, or the one `make oracle` fetches.
-if ! file -L /bin/busybox 2>/dev/null | grep -q 'statically linked' && [ ! -x .cache/oracle/busybox/bin/busybox ]; then
+# (A dynamically linked busybox names its loader.)
+if { [ ! -x /bin/busybox ] || grep -qa -e '/ld-linux' -e '/ld-musl' /bin/busybox; } && [ ! -x .cache/oracle/busybox/bin/busybox ]; then
 	./scripts/fetch-oracle.sh
 fi
 flags=

@@ -40,7 +40,9 @@ shift $((OPTIND - 1))
 case $1 in /*) out=$1 ;; *) out=$(pwd)/$1 ;; esac
 if [ -z "$busybox" ]; then
 	for b in "$top/.cache/oracle/busybox/bin/busybox" /bin/busybox /usr/bin/busybox; do
-		if [ -x "$b" ] && file -L "$b" 2>/dev/null | grep -q 'statically linked'; then
+		# A dynamically linked program names its loader (PT_INTERP):
+		# no need for file(1), which minimal systems lack.
+		if [ -x "$b" ] && ! grep -qa -e '/ld-linux' -e '/ld-musl' "$b"; then
 			busybox=$b
 			break
 		fi
