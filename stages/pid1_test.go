@@ -98,6 +98,7 @@ func TestStageOrderSignalsReboot(t *testing.T) {
 echo "stage1: args=[$*] stdin=$(readlink /proc/$$/fd/0) ppid=$(cut -d' ' -f4 /proc/$$/stat)"
 echo "stage1: environment: $(tr '\0' ' ' </proc/$$/environ)"
 echo "stage1: ` + masks + `"
+echo "stage1: process 1 leads session $(cut -d' ' -f6 /proc/1/stat)"
 `,
 		"2": `#!/bin/sh
 echo "stage2: ` + masks + `"
@@ -129,6 +130,7 @@ echo "stage3: ` + masks + `"
 		"stage1: args=[] stdin=/dev/console ppid=1",
 		"stage1: environment: PATH=/usr/sbin:/usr/bin:/sbin:/bin SCEN=normal ",
 		"stage1: SigBlk: 0000000020000000 SigIgn: 0000000000020000 ",
+		"stage1: process 1 leads session 1",
 		leave("1"), enter("2"),
 		"stage2: SigBlk: 0000000020000000 SigIgn: 0000000000020000 ",
 		"stage2: session leader",
