@@ -439,3 +439,34 @@ func defaultSignals(t *testing.T, pid int) []int {
 	}
 	return left
 }
+
+// orphans makes 20 orphans of process 1 that exit at once, then waits (up
+// to 20 s) until process 1 has no child left but this script: every
+// orphan reaped, whatever the stage.
+const orphans = `
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do (/bin/true &); done
+n=0
+while :; do
+  left=0
+  for s in /proc/[0-9]*/stat; do
+    set -- $(cat $s 2>/dev/null) x x x x
+    [ "$4" = 1 ] && [ "$1" != $$ ] && left=$((left+1))
+  done
+  [ $left -eq 0 ] && break
+  n=$((n+1)); [ $n -ge 200 ] && break
+  sleep 0.1
+done
+`
+
+func TestReapEveryStage(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "reap", files: map[string]string{
+		"1": "#!/bin/sh\n" + orphans + "echo \"stage1: children of process 1 left: $left\"\n",
+		"2": "#!/bin/sh\n" + orphans + "echo \"stage2: children of process 1 left: $left\"\n",
+		"3": "#!/bin/sh\n" + orphans + "echo \"stage3: children of process 1 left: $left\"\n",
+	}}
+	r := compare(t, sc, nil, nil)
+	expectLines(t, r.lines, lBoot, enter("1"), "stage1: children of process 1 left: 0", leave("1"),
+		enter("2"), "stage2: children of process 1 left: 0", leave("2"),
+		enter("3"), "stage3: children of process 1 left: 0", leave("3"), lKill, lPower)
+}
