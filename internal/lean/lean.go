@@ -4,8 +4,8 @@
 // Measured here: a Go daemon started with GOMAXPROCS=1 in its environment
 // uses ~120 kB less memory than one started with the default (one P per
 // core), while calling runtime.GOMAXPROCS(1) after start-up costs more than
-// it saves. So Init re-executes the program once, from /proc/self/exe with
-// the same argv, with GOMAXPROCS=1 added to the environment, and removes it
+// it saves. So Init re-executes the program once, from its own file (the
+// target of /proc/self/exe) with the same argv, with GOMAXPROCS=1 added to the environment, and removes it
 // again from the environment that the program's children get: services see
 // exactly the environment the daemon was started with. The process keeps
 // the name it was started under (ps, pgrep and killall see "runsv", not
@@ -16,6 +16,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"unsafe"
 
@@ -64,7 +65,14 @@ func Init() []string {
 			return env
 		}
 		reexec := append(env[:n:n], maxprocs, marker+string(comm[:len(comm)-1]))
-		syscall.Exec("/proc/self/exe", os.Args, reexec)
+		// By its real path if it still has one, so that the threads the
+		// runtime starts before init (named after the executed file,
+		// not by prctl) are not all called "exe".
+		exe, err := os.Readlink("/proc/self/exe")
+		if err != nil || len(exe) == 0 || exe[0] != '/' || strings.HasSuffix(exe, " (deleted)") {
+			exe = "/proc/self/exe"
+		}
+		syscall.Exec(exe, os.Args, reexec)
 		// Not reached unless the exec failed.
 	}
 	return env

@@ -23,6 +23,12 @@ func TestMain(m *testing.M) {
 		os.Stdout.WriteString("os-env:" + strings.Join(os.Environ(), ",") + "\n")
 		comm, _ := os.ReadFile("/proc/self/comm")
 		os.Stdout.WriteString("comm:" + string(comm))
+		threads, _ := filepath.Glob("/proc/self/task/*/comm")
+		for _, f := range threads {
+			if c, _ := os.ReadFile(f); string(c) != string(comm) {
+				os.Stdout.WriteString("thread " + f + " is named " + string(c))
+			}
+		}
 		os.Exit(0)
 	}
 	os.Exit(m.Run())
