@@ -18,6 +18,12 @@ import (
 // GOMAXPROCS set by the user reaches them unchanged.
 func TestLeanHandoff(t *testing.T) {
 	ours := ours(t)
+	// runsvdir finds our runsv through a symbolic link: executed by
+	// runsvdir, its AT_EXECFN is the link; re-executed by lean, the
+	// file the link leads to.
+	link := t.TempDir()
+	must(t, os.Symlink(testenv.Bin(t, "runsv"), filepath.Join(link, "runsv")))
+	ours.path = link + ":" + ours.path
 	cases := []struct {
 		name      string
 		path      string   // PATH of runsvdir: selects runsv
@@ -51,8 +57,8 @@ func TestLeanHandoff(t *testing.T) {
 			if c.ourRunsv {
 				// Handed the marker, or with the user's GOMAXPROCS,
 				// runsv runs as runsvdir executed it; otherwise lean
-				// would have executed /proc/self/exe.
-				want := filepath.Join(testenv.BinDir(t), "runsv")
+				// would have executed the link's target.
+				want := filepath.Join(link, "runsv")
 				if fn := execFn(t, pid); fn != want {
 					t.Errorf("runsv was last executed as %q, want %q", fn, want)
 				}
