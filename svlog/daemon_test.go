@@ -369,29 +369,57 @@ func TestFullDisk(t *testing.T) {
 
 // TestFullDiskDelete: with N < n svlogd deletes the oldest files while
 // more than N are left, as runit does, and goes on.
+// TestFullDiskDelete: on a full disk with N < n, the oldest old files are
+// deleted, an unprocessed @….u among them (it counts, as in runit's; only
+// rotation spares it), until the input fits; ours and runit's alike.
 func TestFullDiskDelete(t *testing.T) {
 	testenv.RequireRoot(t)
+	for _, im := range []struct{ name, bin string }{{"ours", testenv.Bin(t, "svlogd")}, {"runit", testenv.Oracle(t, "svlogd")}} {
+		t.Run(im.name, func(t *testing.T) { fullDiskDelete(t, im.bin) })
+	}
+}
+
+func fullDiskDelete(t *testing.T, bin string) {
 	fs := mountTmpfs(t, 64<<10)
 	log := filepath.Join(fs, "log")
 	mkdirs(t, fs, map[string]string{"log": "s19028\nn10\nN2\n"})
-	for i := 1; i <= 4; i++ {
-		os.WriteFile(filepath.Join(log, "@40000000000000000000000"+strconv.Itoa(i)+".s"), []byte(strings.Repeat("o", 8000)), 0744)
+	seeds := []string{"@400000000000000000000000.u"}
+	for i := 1; i <= 3; i++ {
+		seeds = append(seeds, "@40000000000000000000000"+strconv.Itoa(i)+".s")
 	}
-	d := startDaemon(t, testenv.Bin(t, "svlogd"), fs, "log")
+	for _, n := range seeds {
+		os.WriteFile(filepath.Join(log, n), []byte(strings.Repeat("o", 8000)), 0744)
+	}
+	d := startDaemon(t, bin, fs, "log")
 	var in bytes.Buffer
 	for i := 0; i < 4000; i++ {
 		in.WriteString(strings.Repeat("x", 60) + " " + strconv.Itoa(10000+i) + "\n")
 	}
-	d.in.Write(in.Bytes())
-	d.in.Close()
+	go func() { d.in.Write(in.Bytes()); d.in.Close() }()
+	// There is always an old file to delete: svlogd must never pause.
+	testenv.WaitFor(t, testenv.Deadline, "the end of the input, or a pause", func() bool {
+		select {
+		case <-d.done:
+			return true
+		default:
+			return strings.Contains(d.stderr(), "pausing")
+		}
+	})
 	if code := d.exit(); code != 0 {
-		t.Fatalf("exit %d", code)
+		t.Fatalf("exit %d; stderr:\n%s", code, d.stderr())
 	}
 	e := d.stderr()
-	for i := 1; i <= 4; i++ {
-		if !strings.Contains(e, "svlogd: warning: out of disk space, delete: log/@40000000000000000000000"+strconv.Itoa(i)+".s\n") {
-			t.Errorf("no deletion of seeded file %d:\n%s", i, e)
+	// The seeded files go first, oldest first.
+	var deleted []string
+	for _, l := range strings.Split(e, "\n") {
+		if n, ok := strings.CutPrefix(l, "svlogd: warning: out of disk space, delete: log/"); ok {
+			deleted = append(deleted, n)
+		} else if l != "" {
+			t.Errorf("unexpected message %q", l)
 		}
+	}
+	if len(deleted) < len(seeds) || strings.Join(deleted[:len(seeds)], " ") != strings.Join(seeds, " ") {
+		t.Errorf("deleted %q, want the seeds first: %q", deleted, seeds)
 	}
 	// The newest data is all there: current and the remaining files end
 	// with the input's end.

@@ -362,12 +362,14 @@ func (d *logdir) prune() {
 }
 
 // deleteForSpace deletes the oldest old file if more than N are left and
-// reports whether it did.
+// reports whether it did. As runit's, it counts every 27-character @ name,
+// unprocessed (.u) and half-processed (.t) ones too: only rotation keeps
+// those.
 func (d *logdir) deleteForSpace() bool {
 	var oldest [27]byte
 	count := uint64(0)
 	eachEntry(d.dirfd, func(name []byte) {
-		if !isOld(name) || (name[25] == '.' && (name[26] == 'u' || name[26] == 't')) {
+		if !isOld(name) {
 			return
 		}
 		count++
@@ -379,7 +381,11 @@ func (d *logdir) deleteForSpace() bool {
 		return false
 	}
 	msg.Err("svlogd: warning: out of disk space, delete: ", d.name, "/", string(oldest[:]))
-	return unix.Unlinkat(d.dirfd, string(oldest[:]), 0) == nil
+	if err := unix.Unlinkat(d.dirfd, string(oldest[:]), 0); err != nil {
+		msg.Err("svlogd: warning: unable to unlink oldest logfile: ", d.name, "/", string(oldest[:]), ": ", errstr.Str(err))
+		return false
+	}
+	return true
 }
 
 // eachEntry calls f with the name of every entry of the directory dirfd
