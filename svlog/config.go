@@ -114,9 +114,14 @@ func ParseConfig(data []byte) (c Config, warnings []string) {
 			}
 			port := uint64(514)
 			if k < len(v) && v[k] == ':' {
-				port = scan.Value(string(v[k+1:])) & 0xffff
-				if port == 0 {
+				raw := scan.Value(string(v[k+1:]))
+				if raw == 0 {
 					warnings = append(warnings, "unable to scan port number: "+string(v[k+1:]))
+					break
+				}
+				// runit keeps the low 16 bits: a multiple of 65536
+				// is port 0, to which nothing is sent, silently.
+				if port = raw & 0xffff; port == 0 {
 					break
 				}
 			}

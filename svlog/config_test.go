@@ -39,6 +39,9 @@ func TestParseConfig(t *testing.T) {
 		{"udp bad name", "uabc:12\n", def, []string{"unable to scan ip address: abc:12"}},
 		{"udp port 0", "u127.0.0.1:0\n", def, []string{"unable to scan port number: 0"}},
 		{"U bad still udp-only", "U127.0.0.1:0\n", with(func(c *Config) { c.UDPOnly = true }), []string{"unable to scan port number: 0"}},
+		{"udp port 65536 is 0: off, no warning", "u127.0.0.1:65536\n", def, nil},
+		{"U port 131072: udp-only, nothing sent", "U127.0.0.1:131072\n", with(func(c *Config) { c.UDPOnly = true }), nil},
+		{"udp port 65537 is 1", "u127.0.0.1:65537\n", with(func(c *Config) { c.UDP, c.UDPAddr, c.UDPPort = true, [4]byte{127, 0, 0, 1}, 1 }), nil},
 		{"patterns", "-*debug*\ne*error*\n+x\nE\n", with(func(c *Config) {
 			c.Patterns = []Pattern{{'-', []byte("*debug*")}, {'e', []byte("*error*")}, {'+', []byte("x")}, {'E', []byte{}}}
 			c.SelPats, c.ErrPats = true, true

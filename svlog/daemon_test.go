@@ -429,3 +429,25 @@ func fullDiskDelete(t *testing.T, bin string) {
 		t.Errorf("kept data is not the input's tail (%d files)", len(names))
 	}
 }
+
+// TestHugeLineLimit: -l and -b as large as the user likes cost nothing
+// until lines are that long (ours preallocated -l bytes and died with a
+// Go out-of-memory crash); the file gets every line, as runit's does.
+func TestHugeLineLimit(t *testing.T) {
+	in := "x\n" + strings.Repeat("y", 200000) + "\nz\n"
+	for _, im := range []struct{ name, bin string }{{"ours", testenv.Bin(t, "svlogd")}, {"runit", testenv.Oracle(t, "svlogd")}} {
+		t.Run(im.name, func(t *testing.T) {
+			root := t.TempDir()
+			mkdirs(t, root, map[string]string{"log": ""})
+			d := startDaemon(t, im.bin, root, "-l", "100000000000", "-b", "100000000001", "log")
+			d.write(in)
+			d.in.Close()
+			if code := d.exit(); code != 0 || d.stderr() != "" {
+				t.Fatalf("exit %d, stderr %q", code, d.stderr())
+			}
+			if got := readFile(filepath.Join(root, "log", "current")); got != in {
+				t.Errorf("current has %d bytes, want the input's %d", len(got), len(in))
+			}
+		})
+	}
+}

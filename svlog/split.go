@@ -20,7 +20,8 @@ type Sink interface {
 // Splitter cuts input into lines of at most Len significant bytes (runit's
 // -l len: the part used for matching, stderr and UDP; files always get the
 // whole line). It keeps at most Len-1 bytes of an incomplete line between
-// Feeds and never allocates after New.
+// Feeds; its buffer grows with the longest incomplete line kept (so that a
+// huge -l costs nothing until used) and is then reused.
 type Splitter struct {
 	n      int    // the line length limit (>= 1)
 	pend   []byte // the start of an incomplete line shorter than n
@@ -34,7 +35,7 @@ func NewSplitter(n int) *Splitter {
 	if n < 1 {
 		n = 1
 	}
-	return &Splitter{n: n, pend: make([]byte, 0, n)}
+	return &Splitter{n: n, pend: make([]byte, 0, min(n, 4096))}
 }
 
 // Feed hands every line that chunk completes (or whose first Len bytes it
