@@ -112,11 +112,16 @@ func (r *Runsv) clearReady(s *service) {
 	unix.Unlink(s.name("ready"))
 }
 
+// maxKillMs is the longest timeout-kill or timeout-finish taken (over 31
+// years, and far from time.Duration's overflow); a longer one, like 0 or
+// none, means never (as in s6).
+const maxKillMs = 1e12
+
 // armKill starts the timer of timeout-kill (after a SIGTERM) or
 // timeout-finish (when ./finish starts) for the current process.
 func (r *Runsv) armKill(s *service, file string) {
 	ms, ok := readNumber(s.base + file)
-	if !ok || s.pid == 0 {
+	if !ok || ms == 0 || ms > maxKillMs || s.pid == 0 {
 		return
 	}
 	s.killAt = time.Now().Add(time.Duration(ms) * time.Millisecond)
@@ -147,7 +152,9 @@ func (r *Runsv) restartHold(s *service, ran time.Duration) time.Duration {
 		}
 		return 0
 	}
-	max := time.Duration(limit) * time.Second
+	// Beyond 2^32 s (136 years) the wait is capped: time.Duration would
+	// overflow and wrap to no wait at all.
+	max := time.Duration(min(limit, 1<<32)) * time.Second
 	if ran >= max {
 		s.delay = 0
 		return 0
