@@ -20,6 +20,7 @@ import (
 
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
+	"gorunit/internal/sigact"
 	"gorunit/internal/status"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
@@ -84,6 +85,9 @@ func (r *Runsv) setup() {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM)
 	go r.forwardSignals(sigs)
+	// Every other signal does what it does to runit's runsv, but for
+	// SIGPIPE: a warning to a log pipe nobody reads fails, runsv goes on.
+	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
 
 	if err := unix.Chdir(r.dir); err != nil {
 		r.fatal("unable to change to directory: ", msg.E(err))

@@ -33,6 +33,7 @@ import (
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/proctitle"
+	"gorunit/internal/sigact"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
 )
@@ -193,6 +194,9 @@ func (d *runner) run(logArg string, hasLog bool) int {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD)
 	go d.forward(ch)
+	// Every other signal does what it does to runit's runsvdir, but for
+	// SIGPIPE (a full log area's reader gone: runsvdir goes on).
+	sigact.Daemon(unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD, unix.SIGPIPE)
 
 	d.curdir, err = unix.Open(".", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {

@@ -4,11 +4,11 @@ import (
 	"os"
 	"runtime"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/msg"
+	"gorunit/internal/sigact"
 )
 
 // Process 1 never runs Go code between fork and exec. Every child that
@@ -37,71 +37,34 @@ func isHelper() bool {
 	return len(os.Args) >= 3 && os.Args[0] == helperMarker && os.Getppid() == 1
 }
 
-// Signal numbers and sets as runit leaves them for its children.
-const (
-	sigset64 = 8
-)
-
-func bit(s syscall.Signal) uint64 { return 1 << (uint(s) - 1) }
-
+// Signal sets as runit leaves them for its children.
 var (
 	// Stages: SIGPWR stays blocked (Debian's patch), SIGCONT ignored,
 	// everything else default and unblocked.
-	stageMask = bit(unix.SIGPWR)
+	stageMask = sigact.Bit(unix.SIGPWR)
 	// ctrlaltdel inherits runit's mask while runit is not in poll.
-	cadMask = bit(unix.SIGHUP) | bit(unix.SIGINT) | bit(unix.SIGPIPE) |
-		bit(unix.SIGALRM) | bit(unix.SIGTERM) | bit(unix.SIGCHLD) |
-		bit(unix.SIGCONT) | bit(unix.SIGPWR)
+	cadMask = sigact.Bit(unix.SIGHUP) | sigact.Bit(unix.SIGINT) | sigact.Bit(unix.SIGPIPE) |
+		sigact.Bit(unix.SIGALRM) | sigact.Bit(unix.SIGTERM) | sigact.Bit(unix.SIGCHLD) |
+		sigact.Bit(unix.SIGCONT) | sigact.Bit(unix.SIGPWR)
 )
-
-// kernelSigaction is struct sigaction as the rt_sigaction system call
-// takes it on 64-bit Linux (handler, flags, restorer, mask).
-type kernelSigaction struct {
-	handler  uintptr
-	flags    uint64
-	restorer uintptr
-	mask     uint64
-}
-
-const (
-	sigDfl = 0
-	sigIgn = 1
-)
-
-func rawSigaction(sig int, handler uintptr) {
-	sa := kernelSigaction{handler: handler}
-	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, sigset64, 0, 0)
-}
-
-// rawGetSigaction returns sig's current handler (sigDfl, sigIgn or an
-// address).
-func rawGetSigaction(sig int) uintptr {
-	var sa kernelSigaction
-	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), 0, uintptr(unsafe.Pointer(&sa)), sigset64, 0, 0)
-	return sa.handler
-}
-
-func rawSigmask(mask uint64) {
-	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&mask)), 0, sigset64, 0, 0)
-}
 
 // setSignals gives the calling thread (and the process) runit's signal
 // state for a child: every disposition default except SIGCONT ignored if
 // ignoreCont, and exactly mask blocked.
 func setSignals(ignoreCont bool, mask uint64) {
 	// Block everything first so nothing arrives half-way.
-	rawSigmask(^uint64(0))
+	sigact.Mask(^uint64(0))
 	for s := 1; s <= 64; s++ {
 		if s == int(unix.SIGKILL) || s == int(unix.SIGSTOP) {
 			continue
 		}
-		h := uintptr(sigDfl)
+		h := uintptr(sigact.Dfl)
 		if ignoreCont && s == int(unix.SIGCONT) {
-			h = sigIgn
+			h = sigact.Ign
 		}
-		rawSigaction(s, h)
+		sigact.Set(s, h)
 	}
-	rawSigmask(mask)
+	sigact.Mask(mask)
 }
 
 // runHelper is the child side. It never returns.

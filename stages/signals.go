@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/sigact"
 )
 
 // sigs holds one channel per signal process 1 acts on. Each has room for
@@ -105,8 +107,8 @@ func ignoreDefaults() {
 		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
 			continue
 		}
-		if rawGetSigaction(sig) == sigDfl {
-			rawSigaction(sig, sigIgn)
+		if sigact.Get(sig) == sigact.Dfl {
+			sigact.Set(sig, sigact.Ign)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 	"gorunit/internal/sgetopt"
+	"gorunit/internal/sigact"
 	"gorunit/reaper"
 )
 
@@ -140,6 +141,10 @@ func (s *svlogd) run(names []string) int {
 	c := make(chan os.Signal, 8)
 	signal.Notify(c, syscall.SIGTERM, syscall.SIGALRM, syscall.SIGHUP, syscall.SIGCHLD)
 	go s.signals(c)
+	// Every other signal does what it does to runit's svlogd, but for
+	// SIGPIPE: a write to a processor or stderr nobody reads fails with
+	// EPIPE and svlogd goes on.
+	sigact.Daemon(syscall.SIGTERM, syscall.SIGALRM, syscall.SIGHUP, syscall.SIGCHLD, syscall.SIGPIPE)
 
 	if fl, err := unix.FcntlInt(0, unix.F_GETFL, 0); err == nil {
 		unix.FcntlInt(0, unix.F_SETFL, fl|unix.O_NONBLOCK)
