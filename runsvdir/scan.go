@@ -79,10 +79,13 @@ func (d *runner) entry(fd int, name0 []byte) {
 	k := key{uint64(d.st.Dev), uint64(d.st.Ino)}
 	if s := d.idx[k]; s != nil {
 		s.seen = true
+		// A service renamed (or whose other name went away) is known
+		// by the name it has now: restarted under it, and checked under
+		// it at each wake-up (namesMoved) instead of rescanning forever.
+		if s.name() != name && (s.pid == 0 || !d.leadsTo(fd, s)) {
+			s.name0 = string(name0)
+		}
 		if s.pid == 0 && !s.start {
-			if s.name() != name {
-				s.name0 = string(name0) // restart under the name it has now
-			}
 			s.start = true
 			d.queue = append(d.queue, s)
 		}
@@ -105,6 +108,14 @@ func (d *runner) entry(fd int, name0 []byte) {
 	d.idx[k] = s
 	d.queue = append(d.queue, s)
 	d.check = true
+}
+
+// leadsTo reports whether s's name in the directory fd still leads to s's
+// directory.
+func (d *runner) leadsTo(fd int, s *service) bool {
+	var st unix.Stat_t
+	return statAt(fd, unsafe.StringData(s.name0), &st) == nil &&
+		uint64(st.Dev) == s.dev && uint64(st.Ino) == s.ino
 }
 
 // forget signals and drops every service not met by the scan.
