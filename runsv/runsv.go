@@ -116,7 +116,10 @@ func (r *Runsv) setup() {
 	}
 	now := tai64.Now()
 	r.main.since, r.log.since = now, now
-	r.main.pidWritten, r.log.pidWritten = -1, -1
+	// runit writes a pid file on a pid change, and counts start-up as one
+	// for the main service only: log/supervise/pid appears once the
+	// logger first runs.
+	r.main.pidWritten, r.log.pidWritten = -1, 0
 
 	r.mkSupervise("supervise", "")
 	r.main.lock = r.lockFile("supervise/lock", true)

@@ -401,3 +401,39 @@ func TestSignalCommandsMatchRunit(t *testing.T) {
 		return tr.String()
 	})
 }
+
+// TestLogPidFile: log/supervise/pid appears only once the logger has run
+// (runit's runsv writes it on a pid change, and start-up is the main
+// service's); with log/down it is not there, then it is after `sv up`.
+func TestLogPidFile(t *testing.T) {
+	both(t, func(t *testing.T, w *world, im impl) string {
+		tr := &transcript{w: w}
+		dir := w.service("lp", map[string]string{
+			"run":      "#!/bin/sh\nexec sleep 1000\n",
+			"log/run":  "#!/bin/sh\nexec cat >/dev/null\n",
+			"log/down": "",
+		})
+		p := w.start(im.runsv, "lp")
+		waitStatus(t, filepath.Join(dir, "supervise/status"), "up", isUp)
+		list := func() {
+			ents, _ := os.ReadDir(filepath.Join(dir, "log/supervise"))
+			var names []string
+			for _, e := range ents {
+				names = append(names, e.Name())
+			}
+			pid, err := os.ReadFile(filepath.Join(dir, "log/supervise/pid"))
+			tr.add("log/supervise: " + strings.Join(names, " ") + " pid=" + strconv.Quote(string(pid)) + " " + strconv.FormatBool(err == nil))
+		}
+		list()
+		tr.sv("-w", "5", "up", "lp/log")
+		waitStatus(t, filepath.Join(dir, "log/supervise/status"), "log up", isUp)
+		ents, _ := os.ReadDir(filepath.Join(dir, "log/supervise"))
+		tr.add("after up: " + strconv.Itoa(len(ents)) + " entries")
+		if b, err := os.ReadFile(filepath.Join(dir, "log/supervise/pid")); err != nil || len(b) < 2 {
+			t.Errorf("no log pid after the logger started: %q %v", b, err)
+		}
+		w.run("exit", "lp")
+		p.wait(t)
+		return tr.String()
+	})
+}
