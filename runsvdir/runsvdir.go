@@ -399,8 +399,7 @@ func (d *runner) namesMoved() bool {
 	}
 	defer unix.Close(fd)
 	for _, s := range d.svcs {
-		if err := statAt(fd, unsafe.StringData(s.name0), &d.st); err != nil ||
-			uint64(d.st.Dev) != s.dev || uint64(d.st.Ino) != s.ino {
+		if !d.leadsTo(fd, s) {
 			return true
 		}
 	}

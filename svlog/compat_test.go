@@ -188,9 +188,9 @@ func TestCompatProcessor(t *testing.T) {
 func TestCompatUnclean(t *testing.T) {
 	// A current without u+x is renamed to @….u at start; with u+x it is appended to.
 	for _, mode := range []os.FileMode{0644, 0744} {
-		bin := map[string]string{"ours": testenv.Bin(t, "svlogd"), "runit": testenv.Oracle(t, "svlogd")}
 		out := map[string]string{}
-		for who, b := range bin {
+		for _, im := range svlogds(t) {
+			who, b := im.name, im.bin
 			root := t.TempDir()
 			dir := filepath.Join(root, "d")
 			os.Mkdir(dir, 0755)
@@ -244,7 +244,8 @@ func TestCompatLocked(t *testing.T) {
 	// A directory locked by someone else is skipped with a warning; the
 	// other directories are used.
 	out := map[string]string{}
-	for who, b := range map[string]string{"ours": testenv.Bin(t, "svlogd"), "runit": testenv.Oracle(t, "svlogd")} {
+	for _, im := range svlogds(t) {
+		who, b := im.name, im.bin
 		root := t.TempDir()
 		for _, d := range []string{"lk", "basic"} {
 			os.Mkdir(filepath.Join(root, d), 0755)

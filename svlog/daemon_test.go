@@ -28,6 +28,11 @@ type daemon struct {
 	code int
 }
 
+// svlogds are our svlogd and runit's, for tests that run both.
+func svlogds(t *testing.T) []struct{ name, bin string } {
+	return []struct{ name, bin string }{{"ours", testenv.Bin(t, "svlogd")}, {"runit", testenv.Oracle(t, "svlogd")}}
+}
+
 func startDaemon(t *testing.T, bin, root string, args ...string) *daemon {
 	t.Helper()
 	d := &daemon{t: t, root: root, errf: filepath.Join(t.TempDir(), "stderr"), done: make(chan struct{})}
@@ -374,7 +379,7 @@ func TestFullDisk(t *testing.T) {
 // rotation spares it), until the input fits; ours and runit's alike.
 func TestFullDiskDelete(t *testing.T) {
 	testenv.RequireRoot(t)
-	for _, im := range []struct{ name, bin string }{{"ours", testenv.Bin(t, "svlogd")}, {"runit", testenv.Oracle(t, "svlogd")}} {
+	for _, im := range svlogds(t) {
 		t.Run(im.name, func(t *testing.T) { fullDiskDelete(t, im.bin) })
 	}
 }
@@ -435,7 +440,7 @@ func fullDiskDelete(t *testing.T, bin string) {
 // Go out-of-memory crash); the file gets every line, as runit's does.
 func TestHugeLineLimit(t *testing.T) {
 	in := "x\n" + strings.Repeat("y", 200000) + "\nz\n"
-	for _, im := range []struct{ name, bin string }{{"ours", testenv.Bin(t, "svlogd")}, {"runit", testenv.Oracle(t, "svlogd")}} {
+	for _, im := range svlogds(t) {
 		t.Run(im.name, func(t *testing.T) {
 			root := t.TempDir()
 			mkdirs(t, root, map[string]string{"log": ""})

@@ -5,8 +5,10 @@
 // uses ~120 kB less memory than one started with the default (one P per
 // core), while calling runtime.GOMAXPROCS(1) after start-up costs more than
 // it saves. So Init re-executes the program once, from its own file (the
-// target of /proc/self/exe) with the same argv, with GOMAXPROCS=1 added to the environment, and removes it
-// again from the environment that the program's children get: services see
+// target of /proc/self/exe) with the same argv, with GOMAXPROCS=1 added to
+// the environment, and removes it again from the environment that the
+// program's children get (see also Env, for a parent that spares its
+// children the re-exec): services see
 // exactly the environment the daemon was started with. The process keeps
 // the name it was started under (ps, pgrep and killall see "runsv", not
 // "exe").
