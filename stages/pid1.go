@@ -9,27 +9,26 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gorunit/internal/initfiles"
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 	"gorunit/internal/selfexe"
 	"gorunit/reaper"
 )
 
-// Debian's paths.
+// Debian's paths (internal/initfiles).
 const (
-	fileStopit     = "/run/runit.stopit"
-	fileReboot     = "/run/runit.reboot"
-	fileNosync     = "/etc/runit/nosync"
-	fileCtrlAltDel = "/etc/runit/ctrlaltdel"
-	// Extensions: the container-mode exit code and the opt-out of
-	// container mode.
-	fileExitcode    = "/run/runit.exitcode"
-	fileNoContainer = "/etc/runit/nocontainer"
+	fileStopit      = initfiles.Stopit
+	fileReboot      = initfiles.Reboot
+	fileNosync      = initfiles.Nosync
+	fileCtrlAltDel  = initfiles.CtrlAltDel
+	fileExitcode    = initfiles.Exitcode
+	fileNoContainer = initfiles.NoContainer
 
 	version = "$Id: 25da3b86f7bed4038b8a039d2f8e8c9bbcf0822b $"
 )
 
-var stageNames = [3]string{"/etc/runit/1", "/etc/runit/2", "/etc/runit/3"}
+var stageNames = initfiles.Stages
 
 // pid1 is process 1's whole state. Everything runs on the main goroutine;
 // the reaper's callbacks run from Reap/WaitFor on that goroutine too.
@@ -353,7 +352,7 @@ func (p *pid1) spawn(mode, arg, extra string, setsid bool, onExit func(reaper.Ex
 	}
 	attr := &syscall.ProcAttr{Env: p.env, Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{Setsid: setsid}}
 	var err error
-	for _, exe := range []string{selfexe.Path(), selfexe.ExecFn(), "/sbin/runit"} {
+	for _, exe := range []string{selfexe.Path(), selfexe.ExecFn(), initfiles.Runit} {
 		if exe == "" {
 			continue
 		}

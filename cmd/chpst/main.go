@@ -14,7 +14,7 @@ import (
 	"runtime"
 	"syscall"
 
-	"gorunit/internal/chpst"
+	"gorunit/internal/prog/chpst"
 )
 
 func init() {

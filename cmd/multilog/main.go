@@ -6,7 +6,7 @@ import (
 	"os"
 
 	"gorunit/internal/lean"
-	"gorunit/internal/multilog"
+	"gorunit/internal/prog/multilog"
 )
 
 func main() {

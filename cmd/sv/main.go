@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"gorunit/internal/sv"
+	"gorunit/internal/prog/sv"
 )
 
 func main() { os.Exit(sv.Main(os.Args)) }

@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"gorunit/internal/daemontools"
+	"gorunit/internal/prog/daemontools"
 )
 
 func main() { os.Exit(daemontools.Svstat(os.Args)) }

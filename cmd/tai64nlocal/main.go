@@ -1,6 +1,6 @@
 // Command tai64nlocal converts leading TAI64N stamps ("@" and 24 hex
 // digits, as svlogd -t writes them) on standard input to local time on
-// standard output; see package gorunit/internal/tai64local.
+// standard output; see package gorunit/internal/tai64nlocal.
 package main
 
 import (
@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"gorunit/internal/msg"
-	"gorunit/internal/tai64local"
+	"gorunit/internal/prog/tai64nlocal"
 )
 
 func main() {
-	err := tai64local.Filter(os.Stdin, os.Stdout, time.Local)
-	var re tai64local.ReadError
+	err := tai64nlocal.Filter(os.Stdin, os.Stdout, time.Local)
+	var re tai64nlocal.ReadError
 	switch {
 	case err == nil:
 		os.Exit(0)

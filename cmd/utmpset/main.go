@@ -6,9 +6,9 @@ import (
 	"os"
 	"time"
 
-	"gorunit/internal/utmp"
+	"gorunit/internal/prog/utmpset"
 )
 
 func main() {
-	os.Exit(utmp.Main(os.Args, func() int32 { return int32(time.Now().Unix()) }))
+	os.Exit(utmpset.Main(os.Args, func() int32 { return int32(time.Now().Unix()) }))
 }

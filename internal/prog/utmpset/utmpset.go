@@ -1,7 +1,7 @@
-// Package utmp is runit's utmpset: it marks a terminal line logged out in
+// Package utmpset is runit's utmpset: it marks a terminal line logged out in
 // the utmp file and optionally records the logout in wtmp. Records are
 // glibc's x86_64 struct utmp (384 bytes).
-package utmp
+package utmpset
 
 import (
 	"encoding/binary"

@@ -1,8 +1,8 @@
-// Package tai64local is tai64nlocal: it copies lines, converting a leading
+// Package tai64nlocal is tai64nlocal: it copies lines, converting a leading
 // TAI64N stamp ("@" and 24 hex digits) to local time written as
 // "YYYY-MM-DD HH:MM:SS.nnnnnnnnn", as daemontools' tai64nlocal does. Lines
 // without a stamp are copied unchanged.
-package tai64local
+package tai64nlocal
 
 import (
 	"bufio"

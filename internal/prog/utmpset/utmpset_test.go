@@ -1,4 +1,4 @@
-package utmp
+package utmpset
 
 import (
 	"bytes"

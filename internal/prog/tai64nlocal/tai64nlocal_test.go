@@ -1,4 +1,4 @@
-package tai64local
+package tai64nlocal
 
 import (
 	"bytes"
