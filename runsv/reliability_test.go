@@ -201,7 +201,8 @@ func TestUnprivilegedSv(t *testing.T) {
 	w.start(testenv.Bin(t, "runsv"), "svc")
 	waitStatus(t, filepath.Join(w.root, "svc/supervise/status"), "up", isUp)
 	var got []string
-	for _, sv := range []string{w.sv, testenv.Bin(t, "sv")} {
+	// Copies nobody can run: the clone may be private to root.
+	for _, sv := range []string{testenv.ForOthers(t, w.sv), testenv.ForOthers(t, testenv.Bin(t, "sv"))} {
 		for _, cmd := range []string{"status", "down"} {
 			c := exec.Command(sv, cmd, "svc")
 			c.Env = []string{"SVDIR=" + w.root}

@@ -167,6 +167,7 @@ func start(t testing.TB, im impl, o opts, args ...string) *rsd {
 	if o.cred != nil {
 		must(t, os.Chmod(filepath.Dir(dir), 0o755))
 		must(t, os.Chown(dir, int(o.cred.Uid), int(o.cred.Gid)))
+		im = forOthers(t, im)
 	}
 	if o.stderr == "" {
 		o.stderr = "file"
@@ -196,6 +197,26 @@ func start(t testing.TB, im impl, o opts, args ...string) *rsd {
 		return false
 	})
 	return r
+}
+
+// forOthers returns im with its runsvdir and the non-system directories
+// of its PATH copied where another user can run them (the clone may be
+// private to root, as under /root).
+func forOthers(t testing.TB, im impl) impl {
+	t.Helper()
+	im.runsvdir = testenv.ForOthers(t, im.runsvdir)
+	dirs := strings.Split(im.path, ":")
+	for i, d := range dirs {
+		switch d {
+		case "/bin", "/usr/bin", "/sbin", "/usr/sbin":
+			continue
+		}
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			dirs[i] = testenv.ForOthers(t, d)
+		}
+	}
+	im.path = strings.Join(dirs, ":")
+	return im
 }
 
 // kill ends the whole PID namespace.

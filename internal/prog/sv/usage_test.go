@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"gorunit/internal/testenv"
 )
 
 // Usage errors, -V, argv[0] handling, missing services and the exit code
@@ -125,6 +127,7 @@ func TestFatalCurrentDirectory(t *testing.T) {
 	}
 	os.Chmod(cwd, 0o711)
 	for _, sv := range []impl{runit, ours} {
+		sv.bin = testenv.ForOthers(t, sv.bin) // the clone may be private to root
 		for _, c := range []struct {
 			argv0 string
 			args  []string
