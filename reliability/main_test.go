@@ -17,12 +17,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"gorunit/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
 	switch {
-	case os.Getenv(envBoot) != "":
-		nsBoot() // process 1 of a test namespace: becomes runit
+	case testenv.InNSChild():
+		testenv.NSChild() // process 1 of a test namespace: becomes runit
 	case os.Getenv(envStorm) != "":
 		stormMain() // a storm inside a test namespace
 	}

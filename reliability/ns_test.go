@@ -1,54 +1,22 @@
 package reliability
 
-// A process 1 in a PID namespace: the test binary re-executes itself with
-// GORUNIT_RELBOOT set as process 1 of a new PID and mount namespace; that
-// child makes the mounts private, binds the scenario's directory over
-// /etc/runit and its service directory over /etc/service, mounts a tmpfs
-// on /run and a fresh /proc, binds a FIFO over /dev/console (the test
-// reads it) and executes runit (ours or runit's) with a clean environment.
-// (The same scheme as stages/ns_test.go, which is not importable.)
+// A process 1 in a PID namespace (testenv.Boot): the test binary
+// re-executes itself as process 1 of a new PID and mount namespace, which
+// binds the scenario's directory over /etc/runit and its service
+// directory over /etc/service, a FIFO over /dev/console (the test reads
+// it) and executes runit (ours or runit's) with a clean environment.
 
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"gorunit/internal/testenv"
 )
-
-const envBoot = "GORUNIT_RELBOOT"
-
-func bootFail(what string, err error) {
-	os.Stderr.WriteString("nsboot: " + what + ": " + err.Error() + "\n")
-	os.Exit(99)
-}
-
-func nsBoot() {
-	get := os.Getenv
-	mount := func(src, dst, fstype string, flags uintptr, data string) {
-		if err := unix.Mount(src, dst, fstype, flags, data); err != nil {
-			bootFail("mount "+dst, err)
-		}
-	}
-	mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, "")
-	mount(get("NSB_ETC"), "/etc/runit", "", unix.MS_BIND, "")
-	mount(get("NSB_SERVICE"), "/etc/service", "", unix.MS_BIND, "")
-	mount("tmpfs", "/run", "tmpfs", 0, "mode=0755")
-	mount(get("NSB_CONSOLE"), "/dev/console", "", unix.MS_BIND, "")
-	mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
-	env := strings.Split(get("NSB_ENV"), "\x1f")
-	err := syscall.Exec(get("NSB_RUNIT"), []string{"runit"}, env)
-	bootFail("exec "+get("NSB_RUNIT"), err)
-}
 
 // pid1Impl is one process 1 with its runsvdir/runsv/sv (for PATH).
 type pid1Impl struct {
@@ -65,28 +33,19 @@ func pid1Impls(t *testing.T) []pid1Impl {
 
 // booted is one running namespace.
 type booted struct {
+	*testenv.Booted
 	t       *testing.T
 	name    string
 	pid     int // process 1, as seen from outside
 	service string
-
 	console *testenv.Console
-
-	done  chan struct{}
-	state *os.ProcessState
 }
-
-var mkdirOnce sync.Once
 
 // bootNS starts im's runit as process 1 with the given /etc/runit files
 // (all made executable) and an /etc/service directory with the given
 // services (name -> run script; the directory is b.service).
 func bootNS(t *testing.T, im pid1Impl, files, services map[string]string, env ...string) *booted {
 	t.Helper()
-	mkdirOnce.Do(func() {
-		os.MkdirAll("/etc/runit", 0o755)
-		os.MkdirAll("/etc/service", 0o755)
-	})
 	dir := t.TempDir()
 	etc := filepath.Join(dir, "etc-runit")
 	svc := filepath.Join(dir, "service")
@@ -106,47 +65,9 @@ func bootNS(t *testing.T, im pid1Impl, files, services map[string]string, env ..
 		}
 	}
 	env = append([]string{"PATH=" + im.path + ":/usr/sbin:/usr/bin:/sbin:/bin"}, env...)
-	con := testenv.NewConsole(t, filepath.Join(dir, "console"))
-	console := con.Path
-	errf, err := os.Create(filepath.Join(dir, "boot.err"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer errf.Close()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = []string{envBoot + "=1", "NSB_ETC=" + etc, "NSB_SERVICE=" + svc, "NSB_CONSOLE=" + console,
-		"NSB_RUNIT=" + im.runit, "NSB_ENV=" + strings.Join(env, "\x1f")}
-	cmd.Stdout, cmd.Stderr = errf, errf
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
-		Pdeathsig:  syscall.SIGKILL,
-	}
-	b := &booted{t: t, name: im.name, service: svc, console: con, done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	b.pid = cmd.Process.Pid
-	go func() {
-		cmd.Wait()
-		b.state = cmd.ProcessState
-		close(b.done)
-	}()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-b.done
-		con.Close()
-		if t.Failed() {
-			if e, _ := os.ReadFile(errf.Name()); len(e) > 0 {
-				t.Logf("%s: boot stderr: %s", im.name, e)
-			}
-			t.Logf("%s console:\n%s", im.name, strings.Join(b.Lines(), "\n"))
-		}
-	})
-	return b
+	nb := testenv.Boot(t, testenv.NS{Runit: im.runit, Etc: etc, Service: svc, Env: env, Dir: dir, Name: im.name})
+	return &booted{Booted: nb, t: t, name: im.name, pid: nb.Pid, service: svc, console: nb.Console}
 }
-
-// Lines returns the console lines so far.
-func (b *booted) Lines() []string { return b.console.Lines() }
 
 // waitLine waits for a console line containing sub and returns it.
 func (b *booted) waitLine(sub string, d time.Duration) string {
@@ -165,33 +86,15 @@ func (b *booted) waitLine(sub string, d time.Duration) string {
 }
 
 // root is path as seen inside the namespace.
-func (b *booted) root(path string) string {
-	return "/proc/" + strconv.Itoa(b.pid) + "/root" + path
-}
+func (b *booted) root(path string) string { return b.Root(path) }
 
-func (b *booted) alive() bool {
-	select {
-	case <-b.done:
-		return false
-	default:
-		return true
-	}
-}
+func (b *booted) alive() bool { return b.Alive() }
 
 // outcome waits for the namespace to end and describes how process 1
 // ended ("signal: interrupt" is a power-off in a PID namespace).
 func (b *booted) outcome() string {
 	b.t.Helper()
-	select {
-	case <-b.done:
-	case <-time.After(90 * time.Second):
-		b.t.Fatalf("%s: namespace still running after 90 s", b.name)
-	}
-	ws := b.state.Sys().(syscall.WaitStatus)
-	if ws.Signaled() {
-		return "signal: " + ws.Signal().String()
-	}
-	return "exit " + strconv.Itoa(ws.ExitStatus())
+	return b.Outcome(90 * time.Second)
 }
 
 // children lists the children of pid (host pids).

@@ -2,7 +2,6 @@ package stages
 
 import (
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -328,7 +327,7 @@ while :; do sleep 1 & wait $!; done
 				return false
 			}
 		}
-		out, err := exec.Command("nsenter", "-t", strconv.Itoa(b.pid), "-p", "-m", "--", im.runitInit, "0").CombinedOutput()
+		out, err := b.Nsenter(im.runitInit, "0")
 		if err != nil {
 			t.Logf("%s: nsenter runit-init 0: %v %s", im.name, err, out)
 			return false
@@ -347,8 +346,8 @@ while :; do sleep 1 & wait $!; done
 		t.Errorf("our process 1 leaves signals at their default action: %v", left)
 	}
 	if !drive(b, ims[0]) {
-		<-b.done
-		t.Fatalf("our process 1 did not survive the signals (%v):\n%s", b.state, strings.Join(b.Lines(), "\n"))
+		b.Stop() // it may still run if only nsenter failed
+		t.Fatalf("our process 1 did not survive the signals (%v):\n%s", b.State(), strings.Join(b.Lines(), "\n"))
 	}
 	b.outcome()
 	ours := b.Lines()

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/storm"
+	"gorunit/internal/testenv"
 )
 
 func say(s string) { os.Stdout.WriteString(s + "\n") }
@@ -52,7 +53,7 @@ func stormMain(n int) {
 }
 
 func init() {
-	if s := os.Getenv("GORUNIT_STORM"); s != "" && os.Getenv(envBoot) == "" {
+	if s := os.Getenv("GORUNIT_STORM"); s != "" && !testenv.InNSChild() {
 		n, _ := strconv.Atoi(s)
 		stormMain(n)
 	}
