@@ -30,8 +30,9 @@ say() { echo "setup.sh: $*"; }
 # The go to use: PATH's, else a usual install place.
 find_go() {
 	for g in "$(command -v go 2>/dev/null || true)" /usr/local/go/bin/go /usr/lib/go/bin/go; do
-		[ -n "$g" ] && [ -x "$g" ] && { echo "$g"; return; }
+		if [ -n "$g" ] && [ -x "$g" ]; then echo "$g"; return 0; fi
 	done
+	return 0
 }
 # go_minor GO prints the minor version of GO's own toolchain (19 for
 # go1.19.8), not the one go.mod would switch to.
