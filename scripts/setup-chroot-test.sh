@@ -27,6 +27,12 @@ cleanup() {
 trap cleanup EXIT
 tar -C "$root" -xf "$cache"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# Local CAs of this host (a TLS-inspecting egress proxy, say), which
+# ca-certificates adds to the chroot's store when setup.sh installs it.
+if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+	mkdir -p "$root/usr/local/share/ca-certificates"
+	cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --bind /dev "$root/dev"

@@ -89,7 +89,8 @@ if [ "$(go_minor "$go")" -lt "${want:-0}" ] && [ -z "${GOTOOLCHAIN:-}" ] &&
 	"$go" env -w GOTOOLCHAIN=auto
 fi
 # Fetch go.mod's toolchain now (a no-op when the installed go is new enough).
-say "toolchain for this repository: $("$go" version)"
+v=$("$go" version) || { echo "setup.sh: $go could not get go.mod's toolchain (is proxy.golang.org reachable?)" >&2; exit 1; }
+say "toolchain for this repository: $v"
 case $(command -v go 2>/dev/null) in
 "") say "note: $(dirname "$go") is not in PATH; make finds it through GO=$go, or add it to PATH" ;;
 esac
