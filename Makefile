@@ -10,7 +10,7 @@ export CGO_ENABLED = 0
 COMMANDS      = runit runit-init runsvdir runsv sv svlogd chpst tai64nlocal utmpset runsvchdir svok svc svstat multilog
 PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 
-.PHONY: all build test test-short oracle install clean fmt vet fuzz
+.PHONY: all build test test-short oracle install clean fmt vet fuzz setup deb deb-test
 
 all: build
 
@@ -50,6 +50,25 @@ install: build
 	  echo "install $$c -> $$d"; install -m 0755 $(BIN)/$$c $$d/$$c; \
 	done
 	@for p in $(PERSONALITIES); do ln -sf chpst $(DESTDIR)$(PREFIX)/bin/$$p; done
+
+# Installs what building, testing and the demo need (Debian bookworm or
+# later, as root): make, a Go that fetches go.mod's toolchain, qemu, the
+# tools the tests drive. The README's first command.
+setup:
+	@./scripts/setup.sh
+
+# The Debian package gorunit_VERSION_ARCH.deb, from ./bin and ./man, with
+# dpkg-deb, offline: runit's commands at Debian runit's paths (Debian's
+# diverted to NAME.runit while it is installed), the daemontools names and
+# chpst's personalities in /usr/lib/gorunit/bin (scripts/mkdeb.sh).
+deb: build
+	@./scripts/mkdeb.sh
+
+# Boots a debootstrapped bookworm with runit-init, runit-services and the
+# package under qemu: gorunit runs it, services come up, runit-init 0
+# powers off; then the package is removed again (scripts/deb-test.sh).
+deb-test: build
+	@./scripts/deb-test.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
