@@ -35,21 +35,33 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 # Installs under runit's usual (Debian) paths: /sbin/runit,
-# /lib/runit/runit-init, $(PREFIX)/bin/{chpst,runsv,runsvdir,sv,svlogd,...},
-# $(PREFIX)/sbin/{runsvchdir,utmpset}.
+# /lib/runit/runit-init, $(PREFIX)/bin/{chpst,runsv,runsvdir,sv,svlogd},
+# $(PREFIX)/sbin/{runsvchdir,utmpset}; every other command (daemontools'
+# names: svok svc svstat multilog tai64nlocal, and chpst's personalities,
+# which Debian's daemontools package also installs) in
+# $(PREFIX)/lib/gorunit/bin. Man pages (man/NAME.N) to
+# $(PREFIX)/share/man/manN, but daemontools' names to
+# $(PREFIX)/lib/gorunit/man/manN. The same layout as `make deb`.
+DAEMONTOOLS = svok svc svstat multilog tai64nlocal $(PERSONALITIES)
 install: build
-	install -d $(DESTDIR)/sbin $(DESTDIR)/lib/runit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
-	@for c in $(COMMANDS) $$(ls $(BIN)); do \
+	install -d $(DESTDIR)/sbin $(DESTDIR)/lib/runit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/gorunit/bin
+	@for c in $$(ls $(BIN)); do \
 	  [ -f $(BIN)/$$c ] && [ ! -L $(BIN)/$$c ] || continue; \
 	  case $$c in \
 	    runit) d=$(DESTDIR)/sbin ;; \
 	    runit-init) d=$(DESTDIR)/lib/runit ;; \
 	    runsvchdir|utmpset) d=$(DESTDIR)$(PREFIX)/sbin ;; \
-	    *) d=$(DESTDIR)$(PREFIX)/bin ;; \
+	    chpst|runsv|runsvdir|sv|svlogd) d=$(DESTDIR)$(PREFIX)/bin ;; \
+	    *) d=$(DESTDIR)$(PREFIX)/lib/gorunit/bin ;; \
 	  esac; \
 	  echo "install $$c -> $$d"; install -m 0755 $(BIN)/$$c $$d/$$c; \
 	done
-	@for p in $(PERSONALITIES); do ln -sf chpst $(DESTDIR)$(PREFIX)/bin/$$p; done
+	@for p in $(PERSONALITIES); do ln -sf $(PREFIX)/bin/chpst $(DESTDIR)$(PREFIX)/lib/gorunit/bin/$$p; done
+	@for m in $$(ls man/*.[1-8] 2>/dev/null); do \
+	  b=$${m#man/}; n=$${b%.*}; s=$${b##*.}; d=$(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	  case " $(DAEMONTOOLS) " in *" $$n "*) d=$(DESTDIR)$(PREFIX)/lib/gorunit/man/man$$s ;; esac; \
+	  install -d $$d && install -m 0644 $$m $$d/$$b && echo "install $$b -> $$d"; \
+	done
 
 # Installs what building, testing and the demo need (Debian bookworm or
 # later, as root): make, a Go that fetches go.mod's toolchain, qemu, the

@@ -39,10 +39,12 @@ func TestLeanHandoff(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tr := newTree(t)
-			dir := tr.make("a", "#!/bin/sh\n/usr/bin/env >run.env\nexec sleep 1000000\n", false)
+			// The environments appear whole (renamed into place): a
+			// file that merely exists may still be empty under load.
+			dir := tr.make("a", "#!/bin/sh\n/usr/bin/env >run.tmp && mv run.tmp run.env\nexec sleep 1000000\n", false)
 			must(t, os.MkdirAll(filepath.Join(dir, "log", "main"), 0o755))
 			must(t, os.WriteFile(filepath.Join(dir, "log", "run"),
-				[]byte("#!/bin/sh\n/usr/bin/env >log.env\nexec svlogd -tt main\n"), 0o755))
+				[]byte("#!/bin/sh\n/usr/bin/env >log.tmp && mv log.tmp log.env\nexec svlogd -tt main\n"), 0o755))
 			tr.link("a")
 			r := start(t, impl{ours.name, ours.runsvdir, c.path}, opts{env: c.env}, tr.svdir)
 			waitUntil(t, long, 10*time.Millisecond, "service a and its logger up", func() bool {

@@ -63,15 +63,22 @@ exec >/dev/ttyS1 2>&1 # ttyS0 has the kernel's console and a getty
 say() { echo "debtest: \$*"; }
 ours() { cmp -s "\$1" "\$2" && ! cmp -s "\$2" "\$2.runit"; }
 ours /proc/1/exe /sbin/runit && say "pid1 gorunit runit" || say "pid1 NOT gorunit: \$(readlink /proc/1/exe)"
-for s in $services; do sv -w 60 check /etc/service/\$s >/dev/null && say "up \$s" || say "DOWN \$s"; done
+# Up, by sv status (default-syslog's check script wants a syslog daemon).
+for s in $services; do
+	i=0
+	until sv status /etc/service/\$s | grep -q '^run: '; do
+		i=\$((i + 1)); [ \$i -lt 600 ] || break; sleep 0.1
+	done
+	sv status /etc/service/\$s | grep -q '^run: ' && say "up \$s" || say "DOWN \$s"
+done
 for p in \$(pidof runsvdir runsv); do
 	case \$(cat /proc/\$p/comm) in runsvdir) b=/usr/bin/runsvdir ;; *) b=/usr/bin/runsv ;; esac
 	ours /proc/\$p/exe \$b || say "NOT gorunit: \$p \$(cat /proc/\$p/comm)"
 done
 sv status /etc/service/* | sed 's/^/debtest: status: /'
 say "runit-init 0"
-sv down /etc/service/debtest
-exec runit-init 0
+sv once /etc/service/debtest # not restarted when this script ends
+exec /lib/runit/runit-init 0
 PROBE
 chmod 755 "$root/etc/sv/debtest/run"
 ln -s /etc/sv/debtest "$root/etc/runit/runsvdir/default/debtest"
@@ -114,6 +121,13 @@ for s in $services; do
 done
 grep -q '^debtest: NOT gorunit' "$work/probe.txt" && { cat "$work/console"; fail "a runsvdir or runsv is not gorunit's"; }
 grep -q '^debtest: runit-init 0' "$work/probe.txt" || fail "the probe did not run runit-init 0"
+tr -d '\r' <"$work/console" >"$work/console.txt"
+for want in "- runit: enter stage: /etc/runit/3" "- runit: leave stage: /etc/runit/3" "- runit: power off..."; do
+	grep -qxF -e "$want" "$work/console.txt" || { cat "$work/console.txt"; fail "no console line \"$want\""; }
+done
+for bad in "Attempted to kill init" "Kernel panic" "- runit: fatal:" "panic:" "goroutine "; do
+	grep -qF -e "$bad" "$work/console.txt" && { cat "$work/console.txt"; fail "console: $bad"; }
+done
 log "booted, services up, powered off by runit-init 0 in ${secs}s"
 
 log "dpkg -r gorunit: Debian's runit binaries come back"

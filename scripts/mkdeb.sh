@@ -14,11 +14,16 @@
 #     /usr/lib/gorunit/man/manN.
 # A command that is a symbolic or hard link to another (one multi-call
 # binary) is installed once; the others become symbolic links to it.
-# Usage: scripts/mkdeb.sh [OUTDIR] (default .)
+# Usage: scripts/mkdeb.sh [OUTDIR] (default .); BIN and MAN name other
+# directories than ./bin and ./man (the package's test uses them).
 set -eu
+out=$(cd "${1:-.}" && pwd)
+[ -z "${BIN:-}" ] || BIN=$(cd "$BIN" && pwd)
+[ -z "${MAN:-}" ] || MAN=$(cd "$MAN" && pwd)
 cd "$(dirname "$0")/.."
-out=${1:-.}
-[ -x bin/runsv ] || { echo "mkdeb: ./bin is not built (make build)" >&2; exit 1; }
+bin=${BIN:-bin}
+man=${MAN:-man}
+[ -x "$bin/runsv" ] || { echo "mkdeb: $bin is not built (make build)" >&2; exit 1; }
 
 version=${DEB_VERSION:-}
 if [ -z "$version" ]; then
@@ -42,6 +47,8 @@ runit_path() {
 }
 # runit's man pages (all in section 8), which ours of the same name replace.
 runit_man="chpst runit runit-init runsv runsvchdir runsvdir sv svlogd utmpset"
+# Names Debian's daemontools package also installs.
+daemontools="svok svc svstat multilog tai64nlocal envdir envuidgid setuidgid softlimit setlock pgrphack"
 
 root=$(mktemp -d "${TMPDIR:-/tmp}/gorunit-deb.XXXXXX")
 trap 'rm -rf "$root"' EXIT
@@ -49,9 +56,9 @@ chmod 0755 "$root"
 umask 022
 divert=
 seen=      # "inode:path" of each installed binary
-for src in bin/*; do
+for src in "$bin"/*; do
 	[ -e "$src" ] || continue
-	name=${src#bin/}
+	name=${src##*/}
 	[ -f "$src" ] || continue
 	if dir=$(runit_path "$name"); then
 		divert="$divert $dir/$name"
@@ -69,9 +76,9 @@ for src in bin/*; do
 	fi
 done
 
-for page in man/*.[1-8]; do
+for page in "$man"/*.[1-8]; do
 	[ -f "$page" ] || continue
-	base=${page#man/}
+	base=${page##*/}
 	name=${base%.[1-8]}
 	sec=${base##*.}
 	mandir=/usr/lib/gorunit/man/man$sec
@@ -81,8 +88,8 @@ for page in man/*.[1-8]; do
 		[ "$sec" = 8 ] && divert="$divert $mandir/$base.gz"
 		;;
 	*)
-		# A page about the project itself (gorunit.7) goes where man finds it.
-		[ -e "bin/$name" ] || mandir=/usr/share/man/man$sec
+		# Not a name of daemontools' (gorunit.7, say): where man finds it.
+		case " $daemontools " in *" $name "*) ;; *) mandir=/usr/share/man/man$sec ;; esac
 		;;
 	esac
 	mkdir -p "$root$mandir"
