@@ -1,5 +1,8 @@
 # gorunit: a runit-compatible init system and service supervisor in Go.
-GO      ?= go
+# go from PATH, else go.dev's usual place (a root shell may lack it in PATH).
+ifeq ($(origin GO),undefined)
+GO := $(or $(shell command -v go 2>/dev/null),$(wildcard /usr/local/go/bin/go),go)
+endif
 PREFIX  ?= /usr
 DESTDIR ?=
 BIN      = bin

@@ -92,5 +92,5 @@ fi
 v=$("$go" version) || { echo "setup.sh: $go could not get go.mod's toolchain (is proxy.golang.org reachable?)" >&2; exit 1; }
 say "toolchain for this repository: $v"
 case $(command -v go 2>/dev/null) in
-"") say "note: $(dirname "$go") is not in PATH; make finds it through GO=$go, or add it to PATH" ;;
+"") say "note: $(dirname "$go") is not in PATH (make finds it there; add it to PATH for go itself)" ;;
 esac

@@ -30,10 +30,21 @@ func Root(t testing.TB) string {
 	}
 }
 
+// Integration skips the test under -short (`make test-short`, the quick
+// edit loop): the helpers below that an integration test calls first
+// (Bin, Oracle, Busybox, RequireRoot) call it.
+func Integration(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test (needs ./bin, the oracle or root): skipped by -short")
+	}
+}
+
 // Bin returns the path of one of our commands in ./bin. It fails the test
 // if the command has not been built (run `make build`).
 func Bin(t testing.TB, name string) string {
 	t.Helper()
+	Integration(t)
 	p := filepath.Join(Root(t), "bin", name)
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("testenv: %s not built (run `make build`): %v", p, err)
@@ -62,6 +73,7 @@ func OracleDir(t testing.TB) string {
 // fails the test if the oracle has not been fetched (run `make oracle`).
 func Oracle(t testing.TB, name string) string {
 	t.Helper()
+	Integration(t)
 	root := OracleDir(t)
 	for _, d := range []string{"usr/bin", "usr/sbin", "sbin", "lib/runit"} {
 		p := filepath.Join(root, d, name)
@@ -84,6 +96,7 @@ func OracleBinDir(t testing.TB) string {
 // oracle`.
 func Busybox(t testing.TB) string {
 	t.Helper()
+	Integration(t)
 	p := filepath.Join(filepath.Dir(OracleDir(t)), "busybox", "bin", "busybox")
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("testenv: busybox not found at %s (run `make oracle`)", p)
@@ -95,6 +108,7 @@ func Busybox(t testing.TB) string {
 // run as root: namespaces, chown, mounts).
 func RequireRoot(t testing.TB) {
 	t.Helper()
+	Integration(t)
 	if os.Geteuid() != 0 {
 		t.Fatal("this test must run as root")
 	}
