@@ -2,7 +2,8 @@
 # Proves the README's set-up on a fresh Debian: debootstraps a minimal
 # bookworm (cached in .cache/debian/bookworm-minbase.tar), clones this
 # repository into its /root, runs scripts/setup.sh there, then
-# `make build` and the short tests. Needs root, debootstrap and the
+# `make build` and the short tests (or the make targets given), then
+# `make demo` until its machine reaches stage 2. Needs root, debootstrap and the
 # Debian archive and the Go module proxy; no KVM, no qemu.
 # Usage: scripts/setup-chroot-test.sh [make targets...] (default: build test-short)
 set -eu
@@ -44,4 +45,14 @@ git ls-files -z | xargs -0 tar -cf - | tar -C "$root/root/gorunit" -xf -
 targets=${*:-build test-short}
 chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	/bin/bash -c "cd /root/gorunit && time ./scripts/setup.sh && time make $targets"
-echo "setup-chroot-test: ok ($suite: setup.sh, make $targets)"
+# The second command: make demo boots; it is interactive (the serial
+# console on the terminal), so it gets no input and 120 s, and must reach
+# stage 2 and the demo's shell prompt.
+chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+	/bin/bash -c "cd /root/gorunit && timeout 120 make demo </dev/null" >"$root/demo.log" 2>&1 || true
+if ! grep -q -e '- runit: enter stage: /etc/runit/2' "$root/demo.log"; then
+	tail -n 30 "$root/demo.log"
+	echo "setup-chroot-test: make demo did not reach stage 2" >&2
+	exit 1
+fi
+echo "setup-chroot-test: ok ($suite: setup.sh, make $targets, make demo reached stage 2)"
