@@ -3,8 +3,9 @@
 # bookworm (cached in .cache/debian/bookworm-minbase.tar), clones this
 # repository into its /root, runs scripts/setup.sh there, then
 # `make build` and the short tests (or the make targets given), then
-# `make demo` until its machine reaches stage 2. Needs root, debootstrap and the
-# Debian archive and the Go module proxy; no KVM, no qemu.
+# `make demo` until its machine reaches stage 2. Needs root, debootstrap,
+# the Debian archive and the Go module proxy (setup.sh installs qemu in
+# the chroot; no KVM).
 # Usage: scripts/setup-chroot-test.sh [make targets...] (default: build test-short)
 set -eu
 cd "$(dirname "$0")/.."
