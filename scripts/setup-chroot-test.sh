@@ -21,12 +21,17 @@ if [ ! -s "$cache" ]; then
 	tar -C "$tmp/root" -cf "$cache.tmp" . && mv "$cache.tmp" "$cache"
 	rm -rf "$tmp"
 fi
-root=$(mktemp -d /var/tmp/gorunit-setup-root.XXXXXX)
+top=$(mktemp -d /var/tmp/gorunit-setup-root.XXXXXX)
+root=$top/root-fs
 cleanup() {
-	for m in dev/pts dev proc sys; do umount -l "$root/$m" 2>/dev/null || true; done
-	rm -rf "$root"
+	umount -R "$root" 2>/dev/null || umount -R -l "$root" 2>/dev/null || true
+	rm -rf --one-file-system "$top" # never into a mount left behind
 }
 trap cleanup EXIT
+# The root is a mount point, as on a machine (tests make / private in
+# their mount namespaces, which needs / to be one).
+mkdir "$root"
+mount --bind "$root" "$root"
 tar -C "$root" -xf "$cache"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # Local CAs of this host (a TLS-inspecting egress proxy, say), which
