@@ -392,6 +392,10 @@ func TestSignalCommandsMatchRunit(t *testing.T) {
 			testenv.WaitFor(t, testenv.Deadline, "signal "+c.sig, func() bool { return strings.HasSuffix(cat(out), want) })
 		}
 		newPid(t, st, pid)
+		// The restarted run says ready too: wait for it, or the
+		// transcript depends on how fast the new run got there.
+		want += "ready\n"
+		testenv.WaitFor(t, testenv.Deadline, "the restarted run ready", func() bool { return strings.HasSuffix(cat(out), want) })
 		tr := &transcript{w: w}
 		tr.sv("status", "sig")
 		tr.add(cat(out))
