@@ -266,12 +266,15 @@ func (b *Booted) Root(path string) string {
 	return "/proc/" + strconv.Itoa(b.Pid) + "/root" + path
 }
 
-// Nsenter runs a command inside the namespace's PID and mount namespaces
-// and returns its combined output; the command is killed after Deadline.
+// Nsenter runs a command inside the namespace's PID and mount namespaces,
+// under process 1's root directory, and returns its combined output; the
+// command is killed after Deadline.
 func (b *Booted) Nsenter(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"-t", strconv.Itoa(b.Pid), "-p", "-m", "--"}, args...)...)
+	// -r: process 1's root, which is not the mount namespace's own root
+	// when the tests run in a chroot.
+	cmd := exec.CommandContext(ctx, "nsenter", append([]string{"-t", strconv.Itoa(b.Pid), "-p", "-m", "-r", "--"}, args...)...)
 	cmd.WaitDelay = time.Second // a grandchild holding the output pipe
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
