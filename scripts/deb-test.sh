@@ -101,7 +101,7 @@ if [ "${QEMU_KVM:-}" = 1 ]; then accel="-enable-kvm -cpu host"; fi
 log "booting under qemu ${accel:+(KVM)}"
 start=$(date +%s)
 set +e
-timeout 240 qemu-system-x86_64 -nodefaults -no-user-config -machine pc -m 1536 -smp 1 $accel \
+timeout 480 qemu-system-x86_64 -nodefaults -no-user-config -machine pc -m 1536 -smp 1 $accel \
 	-display none -no-reboot -serial "file:$work/console" -serial "file:$work/probe" \
 	-kernel "$kernel" -initrd "$work/initramfs.cpio" \
 	-append "console=ttyS0 rdinit=/sbin/init panic=-1 quiet"
@@ -112,7 +112,7 @@ tr -d '\r' <"$work/probe" >"$work/probe.txt"
 sed 's/^/  /' "$work/probe.txt"
 if [ "$rc" != 0 ]; then
 	tail -n 40 "$work/console"
-	[ "$rc" = 124 ] && fail "the machine did not power off within 240 s"
+	[ "$rc" = 124 ] && fail "the machine did not power off within 480 s"
 	fail "qemu exited $rc"
 fi
 grep -q '^debtest: pid1 gorunit runit' "$work/probe.txt" || { cat "$work/console"; fail "process 1 is not gorunit's runit"; }
