@@ -23,7 +23,7 @@ import (
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
 	"gorunit/internal/sgetopt"
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/internal/testenv"
 )

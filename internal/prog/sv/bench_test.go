@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 )
 
 // BenchmarkStatus100 is `sv status` over 100 services, in process (without

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 )
 
 // Cross-compatibility: for every case, runit's sv and ours each run

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/testenv"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 

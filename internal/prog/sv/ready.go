@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/scan"
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 

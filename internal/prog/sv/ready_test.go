@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/internal/testenv"
 )

@@ -21,7 +21,7 @@ import (
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 	"gorunit/internal/sgetopt"
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 
