@@ -35,8 +35,12 @@ func (e *OpError) Error() string {
 func (e *OpError) Unwrap() error { return e.Err }
 
 // NotRunning reports whether err says that no runsv runs for the service:
-// supervise/ok or supervise/control has no reader (ENXIO).
-func NotRunning(err error) bool { return errors.Is(err, unix.ENXIO) }
+// opening supervise/ok or supervise/control failed with ENXIO (no
+// reader).
+func NotRunning(err error) bool {
+	var e *OpError
+	return errors.As(err, &e) && e.Op == "open" && e.File != StatusPath && e.Err == unix.ENXIO
+}
 
 // Running checks that a runsv runs for the service in dir by opening
 // supervise/ok for writing without blocking, which fails with ENXIO when
