@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/supervise"
 )
 
 func measureKillRestart(services []string, res result) error {
@@ -41,7 +43,7 @@ func killAndWait(service string) (time.Duration, error) {
 		return 0, err
 	}
 	defer unix.Close(fd)
-	if _, err := unix.InotifyAddWatch(fd, filepath.Join(service, "supervise"),
+	if _, err := unix.InotifyAddWatch(fd, filepath.Join(service, supervise.Dir),
 		unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_MODIFY); err != nil {
 		return 0, err
 	}
