@@ -2,8 +2,8 @@ package main
 
 // Row 4: restart latency. A service that has been running for more than
 // a second (so runsv's one-second restart throttle does not apply) is
-// killed with SIGKILL; we time until supervise/status shows a new pid.
-// runsv replaces supervise/status by a rename, so we wait on inotify
+// killed with SIGKILL; we time until the status record shows a new pid.
+// runsv replaces the status file by a rename, so we wait on inotify
 // for the supervise directory instead of polling.
 
 import (

@@ -1,7 +1,7 @@
 package main
 
 // Service trees: service directories, runsvdir started and stopped,
-// supervise/status read.
+// status records read.
 
 import (
 	"errors"

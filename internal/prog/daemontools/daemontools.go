@@ -1,6 +1,6 @@
 // Package daemontools is daemontools' svok, svc and svstat over runit's
 // supervise/ protocol, for people who come from daemontools: runit's
-// supervise/ok, supervise/control and supervise/status are daemontools'
+// ok and control FIFOs and status file in supervise/ are daemontools'
 // (the status record has two more bytes, which these tools ignore).
 //
 // Messages, output and exit codes are daemontools 0.76's:
@@ -9,7 +9,7 @@
 //	                  not, 111 if dir cannot be entered
 //	svc -udopchaitkx dir ...
 //	                  sends the option letters (each once, in the order
-//	                  first given) to each dir's supervise/control; failures
+//	                  first given) to each dir's control FIFO; failures
 //	                  are warnings, the exit code is 0
 //	svstat dir ...    one line per dir on stdout:
 //	                  dir: up (pid N) S seconds[, normally down][, paused][, want down]

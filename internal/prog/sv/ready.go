@@ -4,7 +4,7 @@ package sv
 // a valid notification-fd file (supervise.NotifyFD: a number from 3 to
 // 1023, as runsv checks it) is up for `sv -w up/start/restart/check` only once runsv has written
 // supervise/ready for the current run: the file's TAI64N label must not be
-// older than the start time in supervise/status. Without notification-fd
+// older than the start time in the status record. Without notification-fd
 // nothing changes, and `sv status` never looks at readiness.
 
 import (

@@ -6,7 +6,7 @@
 //
 // Output, exit codes and quirks follow runit 2.1.2 (Debian 2.1.2-54),
 // section 5 of the specification. The only deliberate difference is that
-// the wait loop also wakes up when runsv rewrites supervise/status or exits
+// the wait loop also wakes up when runsv rewrites its status file or exits
 // (inotify), so it notices changes sooner than runit's 0.42 s poll, never
 // later.
 package sv
@@ -37,7 +37,7 @@ const (
 // What the command does to each service before waiting.
 const (
 	actNone    = iota // check: nothing is sent
-	actControl        // write acts to supervise/control
+	actControl        // write acts to the control FIFO
 	actStatus         // print the status line
 )
 
@@ -418,7 +418,7 @@ func (s *sv) fatal(m string, err error) {
 	panic(exitNow(100))
 }
 
-// statusGet checks that runsv runs and reads supervise/status into s.st:
+// statusGet checks that runsv runs and reads the status file into s.st:
 // 1 on success, 0 if runsv is not running, -1 on errors (all reported).
 func (s *sv) statusGet() int {
 	err := supervise.Running("")
@@ -532,7 +532,7 @@ func (s *sv) status() int {
 	return rc
 }
 
-// control writes a to supervise/control unless the service already wants
+// control writes a to the control FIFO unless the service already wants
 // what a asks for: 1 written, 0 skipped, -1 failed (reported).
 func (s *sv) control(a string) int {
 	if s.statusGet() <= 0 {

@@ -17,7 +17,7 @@ const tick = 420 * time.Millisecond
 // waitLoop waits until every live service satisfies the conditions in
 // s.acts or its time is up. Like runit it checks every service right away,
 // then again 0.42 s after the end of each round (a "tick"); in addition a
-// service is re-checked as soon as its runsv rewrites supervise/status or
+// service is re-checked as soon as its runsv rewrites its status file or
 // exits, so success is noticed sooner. Timeouts are decided on ticks only,
 // exactly as runit does (elapsed time strictly greater than -w seconds), so
 // a timeout is reported at the same moment and with the same status as
@@ -180,15 +180,15 @@ func (s *sv) checkScript() bool {
 	return ws>>8 == 0
 }
 
-// watcher wakes the wait loop when a runsv renames status.new to
-// supervise/status (or ready.new to supervise/ready) or closes supervise/ok, which only runsv holds open for
-// reading, i.e. exits. sv's own accesses (status read, ok opened
+// watcher wakes the wait loop when a runsv renames status.new to status
+// (or ready.new to ready) in supervise/, or closes the ok FIFO, which only
+// runsv holds open for reading, i.e. exits. sv's own accesses (status read, ok opened
 // write-only) trigger neither, so idle waiting costs one wake-up per tick.
 // A nil watcher (no inotify) just sleeps until the next tick.
 type watcher struct {
 	fd  int
 	dir map[int32][]int // watch on supervise/ -> services
-	ok  map[int32][]int // watch on supervise/ok -> services
+	ok  map[int32][]int // watch on the ok FIFO -> services
 	buf [4096]byte
 }
 
