@@ -92,7 +92,7 @@ func (s *sv) timeout() {
 	}
 	s.flush("\n")
 	if s.kill {
-		s.control("k")
+		s.control(string(supervise.CmdKill))
 	}
 }
 
