@@ -21,7 +21,7 @@ import (
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/sigact"
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
 )

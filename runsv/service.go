@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/msg"
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
 )
