@@ -7,11 +7,15 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/scan"
+	"gorunit/internal/status"
 )
 
 // Bounds of the built-in stage 3: no shutdown ever hangs, and a
 // container stops within the 10 s its engine grants by default.
 var (
+	downGrace     = 7 * time.Second // per service, without timeout-kill
 	servicesGrace = 5 * time.Second
 	processGrace  = 2 * time.Second
 	pollEvery     = 100 * time.Millisecond
@@ -31,27 +35,58 @@ func builtin3(realInit bool) {
 	}
 }
 
-// stopServices asks every runsv under dir to take its service down and
-// exit ("d" then "x", as `sv force-stop` + `sv exit` would), and waits for
-// them, bounded by servicesGrace.
+// stopServices takes every service under dir down with one TERM and
+// then lets its runsv exit: "d" first, then, once the service is down
+// (its ./finish has run), "x"; a service still up after its
+// timeout-kill and a second (else downGrace) gets "k" (SIGKILL) before
+// "x". Writing "dx" at once would have runsv send TERM a second time on
+// "x" while the service is still stopping. It then waits for every runsv to
+// let go of supervise/ok, bounded by servicesGrace.
 func stopServices(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
+	type pending struct {
+		sv       string
+		bound    time.Duration
+		deadline time.Time
+	}
+	var down []pending
 	var ok []string
+	now := time.Now()
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".") {
 			continue
 		}
 		sv := dir + "/" + e.Name()
-		fd, err := unix.Open(sv+"/supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != nil {
+		if !control(sv, "d") {
 			continue
 		}
-		unix.Write(fd, []byte("dx"))
-		unix.Close(fd)
+		bound := downBound(sv)
+		down = append(down, pending{sv, bound, now.Add(bound)})
 		ok = append(ok, sv+"/supervise/ok")
+	}
+	for len(down) > 0 {
+		left := down[:0]
+		now := time.Now()
+		for _, d := range down {
+			if isDown(d.sv) {
+				control(d.sv, "x")
+				continue
+			}
+			if now.After(d.deadline) {
+				// Never a second TERM: KILL, then exit.
+				warn("service not down after ", d.bound.String(), ", sending KILL: ", d.sv)
+				control(d.sv, "kx")
+				continue
+			}
+			left = append(left, d)
+		}
+		down = left
+		if len(down) > 0 {
+			time.Sleep(pollEvery)
+		}
 	}
 	deadline := time.Now().Add(servicesGrace)
 	for len(ok) > 0 {
@@ -71,6 +106,44 @@ func stopServices(dir string) {
 		}
 		time.Sleep(pollEvery)
 	}
+}
+
+// control writes cmd to the service's supervise/control, if a runsv
+// reads it.
+func control(sv, cmd string) bool {
+	fd, err := unix.Open(sv+"/supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	_, err = unix.Write(fd, []byte(cmd))
+	unix.Close(fd)
+	return err == nil
+}
+
+// isDown reports whether supervise/status shows the service down (no
+// process, ./finish done); an unreadable record counts as down.
+func isDown(sv string) bool {
+	b, err := os.ReadFile(sv + "/supervise/status")
+	if err != nil {
+		return true
+	}
+	r, err := status.Decode(b)
+	return err != nil || (r.PID == 0 && r.State == status.Down)
+}
+
+// downBound is how long stage 3 waits for a service to go down: its
+// timeout-kill (milliseconds, after which runsv sends SIGKILL) and a
+// second for ./finish, else downGrace.
+func downBound(sv string) time.Duration {
+	b, err := os.ReadFile(sv + "/timeout-kill")
+	if err != nil {
+		return downGrace
+	}
+	ms, n := scan.Ulong(string(b))
+	if n == 0 || ms == 0 || ms > 3600_000 {
+		return downGrace
+	}
+	return time.Duration(ms)*time.Millisecond + time.Second
 }
 
 func trimOK(ok []string) []string {
