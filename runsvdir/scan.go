@@ -8,6 +8,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
+	"gorunit/internal/svlink"
 	"gorunit/reaper"
 )
 
@@ -203,6 +204,8 @@ type progID struct {
 
 func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
 	argv := []string{"runsv", s.name()}
+	// A supervise symlink into an empty /run (read-only root).
+	svlink.Prepare(argv[1])
 	pid, err := d.r.Start(func() (int, error) {
 		return syscall.ForkExec(prog, argv, attr)
 	}, s.onExit)

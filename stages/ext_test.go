@@ -234,3 +234,27 @@ func pssLine(s string) string {
 	}
 	return "PSS ?"
 }
+
+// TestBuiltinStage2ContainerLog: in container mode the built-in stage 2
+// says which services cannot be supervised, and runsvdir's log area (runsv's
+// complaints, the services' standard error) also reaches process 1's
+// standard error (here the console; docker logs in Docker).
+func TestBuiltinStage2ContainerLog(t *testing.T) {
+	t.Parallel()
+	sc := scenario{name: "builtin2log", env: []string{runsvdirPath(t)},
+		// Stage 1 makes ro's supervise a symlink whose target cannot be
+		// created.
+		files: map[string]string{"nosync": "", "1": "#!/bin/sh\nln -s /proc/nonexistent/supervise /etc/service/ro/supervise\n"},
+		svc: map[string]string{
+			"good": "#!/bin/sh\necho \"good: via stderr\" >&2\nexec sleep 1000000\n",
+			"ro":   "#!/bin/sh\nexec sleep 1000000\n",
+		}}
+	b := boot(t, sc, testenv.Bin(t, "runit"))
+	b.waitLine("good: via stderr")
+	b.waitLine("- runit: warning: /etc/service/ro: cannot be supervised: /etc/service/ro/supervise: symlink to a directory that cannot be created")
+	b.waitLine("runsv ro: fatal: ")
+	b.kill(syscall.SIGTERM)
+	if o := b.outcome(); o != "exit 0" {
+		t.Errorf("outcome %q, want exit 0", o)
+	}
+}
