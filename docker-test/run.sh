@@ -93,6 +93,12 @@ fi
 d rm -f $(d ps -aq) >/dev/null 2>&1
 
 # --- images ---------------------------------------------------------------
+# The README's Dockerfile is docker-test/Dockerfile without its comments.
+if [ "$(sed -n '/^```Dockerfile$/,/^```$/p' README.md | sed '1d;$d')" = "$(grep -v '^#' docker-test/Dockerfile)" ]; then
+	ok "README's Dockerfile is docker-test/Dockerfile"
+else
+	bad "README's Dockerfile differs from docker-test/Dockerfile"
+fi
 say "building images"
 ./docker-test/image.sh gorunit-example >/dev/null || { bad "make image"; exit 1; }
 ctx=$cache/ctx2
