@@ -122,3 +122,16 @@ demo: build
 # Needs qemu-system-x86, cpio, xz-utils and busybox-static.
 qemu-test: build oracle kernel
 	$(GO) test -tags qemu -count=1 -parallel 2 -timeout 15m ./qemu-test/
+
+# The example image FROM scratch (docker-test/Dockerfile, the README's
+# example): ./bin, busybox-static, docker-test/example; runit as
+# ENTRYPOINT. Needs a running engine (DOCKER_HOST) and /usr/bin/docker.
+.PHONY: image docker-test
+image: build oracle
+	./docker-test/image.sh gorunit-example
+
+# gorunit under a real Docker engine against tini and Debian's runit
+# (docker-test/run.sh): installs docker.io and tini if missing, runs its
+# own dockerd under .cache/docker; skips if dockerd cannot start.
+docker-test: build oracle
+	./docker-test/run.sh

@@ -105,7 +105,7 @@ func powerOff(t *testing.T, v *vm, builtin bool) {
 	if r := v.waitExit(downDeadline); r != "guest-shutdown" {
 		t.Errorf("QMP SHUTDOWN reason %q, want guest-shutdown (power off)", r)
 	}
-	if text := v.con.text(); strings.Contains(text, "services still running") || strings.Contains(text, "kill: /etc/service/") {
+	if text := v.con.text(); strings.Contains(text, "services still running") || strings.Contains(text, "service not down after") || strings.Contains(text, "kill: /etc/service/") {
 		t.Errorf("stage 3 had to kill services")
 	}
 	v.checkClean()

@@ -116,6 +116,7 @@ type runner struct {
 
 	logr     int // read end of the log pipe, -1 if none
 	area     *proctitle.Area
+	tee      int // with LogStderrEnv set: the original stderr, else -1
 	nextBeat int64
 
 	sigr, sigw int
@@ -153,6 +154,7 @@ func Main(args []string) int {
 		ifd:  -1,
 		wd:   -1,
 		logr: -1,
+		tee:  -1,
 		t0:   time.Now(),
 		dent: make([]byte, 8192),
 		mbuf: make([]byte, 0, 256),
@@ -212,7 +214,7 @@ func (d *runner) run(logArg string, hasLog bool) int {
 		d.ibuf = make([]byte, 4096)
 	}
 
-	d.env = syscall.Environ()
+	d.env = withoutVar(syscall.Environ(), LogStderrEnv)
 	d.path = "/bin:/usr/bin"
 	if v, ok := syscall.Getenv("PATH"); ok {
 		d.path = v
@@ -475,7 +477,38 @@ func (d *runner) readLog() {
 			return
 		}
 		d.area.Write(b[:n])
+		if d.tee >= 0 && !onlyDots(b[:n]) {
+			sysio.WriteAll(d.tee, b[:n])
+		}
 	}
+}
+
+// LogStderrEnv, set to a non-empty value in runsvdir's environment (the
+// built-in stage 2 sets it in container mode), makes runsvdir also copy
+// what goes to its log area to its original standard error, so that
+// `docker logs` shows runsv's and the services' complaints. The heartbeat
+// dots are not copied. The variable is not passed on to runsv.
+const LogStderrEnv = "RUNSVDIR_LOG_STDERR"
+
+func onlyDots(b []byte) bool {
+	for _, c := range b {
+		if c != '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// withoutVar returns env without the entries for name.
+func withoutVar(env []string, name string) []string {
+	out := env[:0:0]
+	for _, e := range env {
+		if len(e) > len(name) && e[len(name)] == '=' && e[:len(name)] == name {
+			continue
+		}
+		out = append(out, e)
+	}
+	return out
 }
 
 // setupLog makes fd 2 the write end of a pipe whose read end feeds the
@@ -492,9 +525,18 @@ func (d *runner) setupLog(arg string) {
 		d.say("warning", "log service disabled.")
 		return
 	}
+	if v, _ := syscall.Getenv(LogStderrEnv); v != "" {
+		if fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3); err == nil {
+			d.tee = fd
+		}
+	}
 	if err := unix.Dup3(p[1], 2, 0); err != nil {
 		unix.Close(p[0])
 		unix.Close(p[1])
+		if d.tee >= 0 {
+			unix.Close(d.tee)
+			d.tee = -1
+		}
 		d.say("warning", "unable to set filedescriptor for log.")
 		d.say("warning", "log service disabled.")
 		return

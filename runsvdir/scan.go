@@ -8,6 +8,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
+	"gorunit/internal/svlink"
 	"gorunit/internal/sysio"
 	"gorunit/reaper"
 )
@@ -204,6 +205,8 @@ type progID struct {
 
 func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
 	argv := []string{"runsv", s.name()}
+	// A supervise symlink into an empty /run (read-only root).
+	svlink.Prepare(argv[1])
 	pid, err := d.r.Start(func() (int, error) {
 		return syscall.ForkExec(prog, argv, attr)
 	}, s.onExit)

@@ -2,6 +2,7 @@ package stages
 
 import (
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -9,7 +10,9 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/selfexe"
+	"gorunit/internal/svlink"
 	"gorunit/internal/sysio"
+	"gorunit/runsvdir"
 )
 
 // Built-in stages run where /etc/runit/1, 2 or 3 does not exist, so that a
@@ -37,7 +40,7 @@ func runBuiltin(which string, rest []string) {
 	case "1":
 		builtin1(container)
 	case "2":
-		builtin2()
+		builtin2(container)
 	case "3":
 		builtin3(realInit)
 	}
@@ -82,13 +85,19 @@ func setHostname() {
 }
 
 // builtin2 runs runsvdir -P /etc/service with a log area, with process 1's
-// environment (PATH set to a default if it has none).
-func builtin2() {
+// environment (PATH set to a default if it has none). In container mode
+// runsvdir also copies its log area to process 1's standard error (docker
+// logs), and this stage first says plainly which services cannot start.
+func builtin2(container bool) {
 	env := os.Environ()
 	path := os.Getenv("PATH")
 	if path == "" {
 		path = defaultPath
 		env = append(env, "PATH="+defaultPath)
+	}
+	if container {
+		env = append(env, runsvdir.LogStderrEnv+"=1")
+		explain(serviceDir)
 	}
 	exe := lookPath("runsvdir", path)
 	args := []string{"runsvdir", "-P", serviceDir, "log: " + strings.Repeat(".", 395)}
@@ -116,4 +125,44 @@ func lookPath(prog, path string) string {
 		}
 	}
 	return prog
+}
+
+// explain says, before runsvdir starts, why services will not run: not
+// root, or a supervise directory that cannot be written (read-only root
+// without a symlink into /run). runsv's own messages follow in the log.
+func explain(dir string) {
+	if uid := os.Getuid(); uid != 0 {
+		warn("running as uid ", strconv.Itoa(uid), ", not root: only services whose supervise directories this user can write will start")
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		warn("unable to read ", dir, ": ", errstr.Str(err))
+		return
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		sv := dir + "/" + e.Name()
+		svlink.Prepare(sv)
+		check := func(sub string) {
+			p := sv + sub + "/supervise"
+			var st unix.Stat_t
+			if unix.Stat(p, &st) != nil {
+				if unix.Lstat(p, &st) == nil {
+					warn(sv, sub, ": cannot be supervised: ", p, ": symlink to a directory that cannot be created")
+					return
+				}
+				p = sv + sub // runsv will create supervise/ here
+			}
+			if err := unix.Access(p, unix.W_OK); err != nil {
+				warn(sv, sub, ": cannot be supervised: ", p, ": not writable: ", errstr.Str(err))
+			}
+		}
+		check("")
+		var st unix.Stat_t
+		if unix.Stat(sv+"/log", &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
+			check("/log")
+		}
+	}
 }

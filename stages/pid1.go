@@ -31,6 +31,28 @@ const (
 
 var stageNames = initfiles.Stages
 
+// stage is process 1's position in runit's sequence: the three stages,
+// then the final sequence (kill everything, then reboot, halt or, in a
+// container, exit).
+type stage int
+
+const (
+	stage1 stage = iota
+	stage2
+	stage3
+	stageFinal
+)
+
+// runit's timings.
+const (
+	// pollTimeout: process 1 wakes up at least this often (runit's
+	// poll timeout).
+	pollTimeout = 14 * time.Second
+	// pause: after a failed fork, between TERM and KILL of stage 2,
+	// and after stage 2 exits 111 before it is started again.
+	pause = 5 * time.Second
+)
+
 // pid1 is process 1's whole state. Everything runs on the main goroutine;
 // the reaper's callbacks run from Reap/WaitFor on that goroutine too.
 type pid1 struct {
@@ -41,8 +63,14 @@ type pid1 struct {
 
 	container bool // reboot(CAD_OFF) failed with EINVAL or EPERM
 	realInit  bool // reboot(CAD_OFF) worked: this is the machine's init
+	// canReboot: a child PID namespace whose process 1 may call
+	// reboot(2) (CAP_SYS_BOOT: LXC, systemd-nspawn, unshare --pid as
+	// root; CAD_OFF fails with EINVAL there, with EPERM in Docker). A
+	// reboot request then ends the namespace as runit's does (the parent
+	// sees SIGHUP).
+	canReboot bool
 
-	st      int // current stage, 0..2; 3 = final sequence
+	st      stage
 	started bool
 	name    string // the stage's name in messages
 	pid     int
@@ -90,6 +118,7 @@ func (p *pid1) boot() {
 	p.realInit = err == nil
 	if err == unix.EINVAL || err == unix.EPERM {
 		p.container = !exists(fileNoContainer)
+		p.canReboot = err == unix.EINVAL
 	}
 	p.s = newSigs(p.container)
 	setupConsole()
@@ -100,13 +129,13 @@ func (p *pid1) boot() {
 	// must not decide this run's exit code.
 	unix.Unlink(fileExitcode)
 	p.r.Reap()
-	p.timer = time.NewTimer(14 * time.Second)
+	p.timer = time.NewTimer(pollTimeout)
 }
 
 func (p *pid1) loop() {
 	for {
 		switch {
-		case p.st > 2:
+		case p.st == stageFinal:
 			p.final()
 		case !p.started:
 			p.started = true
@@ -118,7 +147,7 @@ func (p *pid1) loop() {
 }
 
 // next moves on to stage st (restarting the current one if st == p.st).
-func (p *pid1) next(st int) {
+func (p *pid1) next(st stage) {
 	p.st = st
 	p.started = false
 }
@@ -126,7 +155,7 @@ func (p *pid1) next(st int) {
 // wait sleeps until a signal arrives or 14 s pass (runit's poll timeout)
 // and records every pending signal.
 func (p *pid1) wait() {
-	p.timer.Reset(14 * time.Second)
+	p.timer.Reset(pollTimeout)
 	s := p.s
 	select {
 	case <-s.chld:
@@ -144,8 +173,9 @@ func (p *pid1) wait() {
 	case <-p.timer.C:
 	}
 	s.drain(&p.f)
-	if p.container && p.f.intr {
-		// In a container SIGINT (^C on `docker run -it`) stops it.
+	if p.container && p.f.intr && p.st != stage2 {
+		// In a container SIGINT (^C on `docker run -it`) stops it; in
+		// stage 2 step runs /etc/runit/ctrlaltdel first.
 		p.f.intr = false
 		p.f.term = true
 	}
@@ -165,10 +195,10 @@ func (p *pid1) step() {
 	if !p.f.any() {
 		return
 	}
-	if p.st != 1 {
+	if p.st != stage2 {
 		warn("signals only work in stage 2.")
 		p.f.cont, p.f.intr = false, false
-		if p.st == 2 {
+		if p.st == stage3 {
 			p.f.term = false
 		}
 		return
@@ -179,6 +209,10 @@ func (p *pid1) step() {
 		p.ctrlaltdel()
 		p.f.cont = true
 	}
+	if p.f.intr && p.container {
+		// In a container SIGINT stops it, after the script if any.
+		shutdown = true
+	}
 	if p.f.pwr || p.f.term || (p.f.cont && ownerExec(fileStopit)) {
 		shutdown = true
 	}
@@ -186,7 +220,7 @@ func (p *pid1) step() {
 		p.f.cont, p.f.intr, p.f.alrm, p.f.term = false, false, false, false
 		p.stopStage2()
 		info("leave stage: ", p.name)
-		p.next(2)
+		p.next(stage3)
 		return
 	}
 	if p.f.alrm {
@@ -198,7 +232,7 @@ func (p *pid1) step() {
 // ended handles the end of the current stage process.
 func (p *pid1) ended() {
 	code := p.exit.Code()
-	if p.st == 1 {
+	if p.st == stage2 {
 		p.s2ended = true
 		p.s2code = code
 		if p.exit.Signaled() {
@@ -207,26 +241,26 @@ func (p *pid1) ended() {
 	}
 	if code != 0 {
 		warn("child failed: ", p.name)
-		if p.st == 0 && code == 100 {
+		if p.st == stage1 && code == 100 {
 			info("leave stage: ", p.name)
 			warn("skipping stage 2...")
-			p.next(2)
+			p.next(stage3)
 			return
 		}
-		if p.st == 1 && code == 111 {
+		if p.st == stage2 && code == 111 {
 			warn("killing all processes in stage 2...")
 			unix.Kill(-p.pid, unix.SIGKILL)
-			time.Sleep(5 * time.Second)
+			time.Sleep(pause)
 			warn("restarting.")
-			p.next(1)
+			p.next(stage2)
 			return
 		}
 	}
 	info("leave stage: ", p.name)
-	if p.st == 0 && p.container && p.f.term {
+	if p.st == stage1 && p.container && p.f.term {
 		// Stopped while booting: do not start the services.
 		warn("skipping stage 2...")
-		p.next(2)
+		p.next(stage3)
 		return
 	}
 	p.next(p.st + 1)
@@ -238,7 +272,7 @@ func (p *pid1) stopStage2() {
 	p.s2ended = false
 	unix.Chmod(fileStopit, 0)
 	unix.Kill(p.pid, unix.SIGTERM)
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(pause)
 	for {
 		p.r.Reap()
 		if p.done {
@@ -269,10 +303,9 @@ func (p *pid1) start() {
 	st := p.st
 	p.name = stageNames[st]
 	p.done = false
-	if st == 1 {
+	if st == stage2 {
 		p.s2ended = false
 	}
-	var err error
 	builtin := false
 	var fi unix.Stat_t
 	if e := unix.Lstat(p.name, &fi); e == unix.ENOENT || e == unix.ENOTDIR {
@@ -283,7 +316,8 @@ func (p *pid1) start() {
 		p.done = true
 		p.exit = e
 	}
-	for {
+	var err error
+	p.pid, err = forkRetry(p.name, func() (int, error) {
 		switch {
 		case builtin:
 			extra := ""
@@ -293,50 +327,51 @@ func (p *pid1) start() {
 			if p.realInit {
 				extra += "r"
 			}
-			p.pid, err = p.spawn(modeBuiltin, stageNames[st][len(stageNames[st])-1:], extra, st != 0, onExit)
-		case st == 0:
-			p.pid, err = p.spawn(modeStage1, p.name, "", false, onExit)
+			return p.spawn(modeBuiltin, stageNames[st][len(stageNames[st])-1:], extra, st != stage1, onExit)
+		case st == stage1:
+			return p.spawn(modeStage1, p.name, "", false, onExit)
 		default:
-			p.pid, err = p.spawn(modeStage, p.name, "", true, onExit)
+			return p.spawn(modeStage, p.name, "", true, onExit)
 		}
-		if err == nil {
-			return
-		}
-		if forkFailed(err) {
-			fatal("unable to fork for \"", p.name, "\" pausing: ", errstr.Str(err))
-			time.Sleep(5 * time.Second)
-			continue
-		}
+	})
+	if err == nil {
+		return
+	}
+	if !builtin {
 		// The helper (this binary) could not be executed again: start
 		// the stage directly, with Go's signal state for children.
-		if builtin {
-			fatal("unable to start child: ", p.name, ": ", errstr.Str(err))
-			p.done, p.exit = true, reaper.Exit{}
-			return
-		}
 		info("enter stage: ", p.name)
 		files := []uintptr{0, 1, 2}
-		if st == 0 {
+		if st == stage1 {
 			if fd, e := unix.Open("/dev/console", unix.O_RDWR|unix.O_CLOEXEC, 0); e == nil {
 				defer unix.Close(fd)
 				files[0] = uintptr(fd)
 			}
 		}
-		attr := &syscall.ProcAttr{Env: p.env, Files: files, Sys: &syscall.SysProcAttr{Setsid: st != 0}}
-		p.pid, err = p.r.Start(func() (int, error) {
-			return syscall.ForkExec(p.name, []string{p.name}, attr)
-		}, onExit)
+		attr := &syscall.ProcAttr{Env: p.env, Files: files, Sys: &syscall.SysProcAttr{Setsid: st != stage1}}
+		p.pid, err = forkRetry(p.name, func() (int, error) {
+			return p.r.Start(func() (int, error) {
+				return syscall.ForkExec(p.name, []string{p.name}, attr)
+			}, onExit)
+		})
 		if err == nil {
 			return
 		}
-		if forkFailed(err) {
-			fatal("unable to fork for \"", p.name, "\" pausing: ", errstr.Str(err))
-			time.Sleep(5 * time.Second)
-			continue
+	}
+	fatal("unable to start child: ", p.name, ": ", errstr.Str(err))
+	p.done, p.exit = true, reaper.Exit{}
+}
+
+// forkRetry calls start until it succeeds or fails other than in fork,
+// with runit's message and a pause after each failed fork.
+func forkRetry(name string, start func() (int, error)) (int, error) {
+	for {
+		pid, err := start()
+		if err == nil || !forkFailed(err) {
+			return pid, err
 		}
-		fatal("unable to start child: ", p.name, ": ", errstr.Str(err))
-		p.done, p.exit = true, reaper.Exit{}
-		return
+		fatal("unable to fork for \"", name, "\" pausing: ", errstr.Str(err))
+		time.Sleep(pause)
 	}
 }
 
@@ -368,16 +403,9 @@ func (p *pid1) spawn(mode, arg, extra string, setsid bool, onExit func(reaper.Ex
 
 // ctrlaltdel runs /etc/runit/ctrlaltdel and waits for it.
 func (p *pid1) ctrlaltdel() {
-	var pid int
-	var err error
-	for {
-		pid, err = p.spawn(modeCtrlAltDel, fileCtrlAltDel, "", false, nil)
-		if err == nil || !forkFailed(err) {
-			break
-		}
-		fatal("unable to fork for \"", fileCtrlAltDel, "\" pausing: ", errstr.Str(err))
-		time.Sleep(5 * time.Second)
-	}
+	pid, err := forkRetry(fileCtrlAltDel, func() (int, error) {
+		return p.spawn(modeCtrlAltDel, fileCtrlAltDel, "", false, nil)
+	})
 	if err != nil {
 		fatal("unable to start child: ", fileCtrlAltDel, ": ", errstr.Str(err))
 	} else if e, ok := p.r.WaitFor(pid); !ok {
@@ -388,7 +416,10 @@ func (p *pid1) ctrlaltdel() {
 	info("leave stage: ", fileCtrlAltDel)
 }
 
-// final is runit's final sequence; in container mode process 1 exits.
+// final is runit's final sequence; in container mode process 1 exits,
+// unless a reboot was asked for where reboot(2) is permitted: then it
+// reboots as runit does, and the parent of the PID namespace sees process
+// 1 killed by SIGHUP (LXC and systemd-nspawn restart the container).
 func (p *pid1) final() {
 	if !p.killed {
 		p.killed = true
@@ -396,7 +427,7 @@ func (p *pid1) final() {
 		info("sending KILL signal to all processes...")
 		unix.Kill(-1, unix.SIGKILL)
 	}
-	if p.container {
+	if p.container && !(p.canReboot && !p.f.pwr && ownerExec(fileReboot)) {
 		p.containerExit()
 	}
 	if !p.rebooted {
