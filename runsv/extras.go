@@ -112,10 +112,6 @@ func (r *Runsv) clearReady(s *service) {
 	unix.Unlink(s.name("ready"))
 }
 
-// maxKillMs is the longest timeout-kill or timeout-finish taken (over 31
-// years, and far from time.Duration's overflow); a longer one, like 0 or
-// none, means never (as in s6).
-const maxKillMs = 1e12
 
 // armKill starts the timer of timeout-kill (after a SIGTERM) or
 // timeout-finish (when ./finish starts) for the current process.
