@@ -18,7 +18,7 @@
 //	vmboot.go     8. VM boot (qemu-test)
 //
 // tree.go and proc.go hold the helpers: building service directories,
-// starting and stopping runsvdir, reading supervise/status and /proc.
+// starting and stopping runsvdir, reading status records and /proc.
 package main
 
 import (
@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"gorunit/internal/supervise"
 )
 
 // impl is one implementation under test.
@@ -64,7 +66,7 @@ var metrics = []metric{
 	{"svlogd.mb", "2. svlogd -tt throughput (input bytes)", "MB/s", true, 1},
 	{"sv.status", "3. sv status, 100 services (wall)", "ms", false, 2},
 	{"sv.restart", "3. sv -w 7 restart (wall)", "ms", false, 1},
-	{"restart", "4. kill -9 to new pid in supervise/status", "ms", false, 2},
+	{"restart", "4. kill -9 to new pid in " + supervise.StatusPath, "ms", false, 2},
 	{"start.100", "5. tree start, 100 services to all running", "ms", false, 0},
 	{"start.1000", "5. tree start, 1000 services to all running", "ms", false, 0},
 	{"reap", "6. 10,000-orphan storm under process 1, until no zombie", "ms", false, 0},

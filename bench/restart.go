@@ -2,8 +2,8 @@ package main
 
 // Row 4: restart latency. A service that has been running for more than
 // a second (so runsv's one-second restart throttle does not apply) is
-// killed with SIGKILL; we time until supervise/status shows a new pid.
-// runsv replaces supervise/status by a rename, so we wait on inotify
+// killed with SIGKILL; we time until the status record shows a new pid.
+// runsv replaces the status file by a rename, so we wait on inotify
 // for the supervise directory instead of polling.
 
 import (
@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/supervise"
 )
 
 func measureKillRestart(services []string, res result) error {
@@ -41,7 +43,7 @@ func killAndWait(service string) (time.Duration, error) {
 		return 0, err
 	}
 	defer unix.Close(fd)
-	if _, err := unix.InotifyAddWatch(fd, filepath.Join(service, "supervise"),
+	if _, err := unix.InotifyAddWatch(fd, filepath.Join(service, supervise.Dir),
 		unix.IN_MOVED_TO|unix.IN_CLOSE_WRITE|unix.IN_MODIFY); err != nil {
 		return 0, err
 	}

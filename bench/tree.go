@@ -1,10 +1,9 @@
 package main
 
 // Service trees: service directories, runsvdir started and stopped,
-// supervise/status read.
+// status records read.
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"gorunit/internal/supervise"
 )
 
 // The service every tree runs: a process that does nothing for a long
@@ -72,10 +73,7 @@ func writeScript(path, body string) error {
 
 func removeTree(svdir string) { os.RemoveAll(filepath.Dir(svdir)) }
 
-// status is the part of supervise/status the benchmarks need. The file is
-// 20 bytes: TAI64N time stamp of the last change (12), pid
-// (4, little-endian), paused, want, term flag, state (0 down, 1 run,
-// 2 finish).
+// status is the part of the status record the benchmarks need.
 type status struct {
 	since int64 // seconds since the epoch
 	pid   int
@@ -83,18 +81,22 @@ type status struct {
 }
 
 func readStatus(service string) (status, bool) {
-	b, err := os.ReadFile(filepath.Join(service, "supervise/status"))
-	if err != nil || len(b) != 20 {
+	b, err := os.ReadFile(filepath.Join(service, supervise.StatusPath))
+	if err != nil {
+		return status{}, false
+	}
+	r, err := supervise.Decode(b)
+	if err != nil {
 		return status{}, false
 	}
 	return status{
-		since: int64(binary.BigEndian.Uint64(b[0:8]) - 1<<62 - 10), // TAI64 to Unix time
-		pid:   int(binary.LittleEndian.Uint32(b[12:16])),
-		state: b[19],
+		since: int64(r.Since.Sec - 1<<62 - 10), // TAI64 to Unix time
+		pid:   r.PID,
+		state: r.State,
 	}, true
 }
 
-func (s status) up() bool { return s.pid != 0 && s.state == 1 }
+func (s status) up() bool { return s.pid != 0 && s.state == supervise.Run }
 
 // waitAllUp waits until every service (and its log service, if withLog)
 // is running, polling every `every`.

@@ -2,7 +2,7 @@ package main
 
 // Row 5: tree start. N service directories (no loggers) are linked into
 // service/; we start runsvdir on it and time until every service's
-// supervise/status shows a running process.
+// the status record shows a running process.
 
 import "time"
 

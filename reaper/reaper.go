@@ -6,7 +6,7 @@
 // around each wait4). Reap collects every exited child with
 // wait4(-1, WNOHANG) and routes each exit by pid; exits of pids nobody
 // registered (orphans re-parented to a subreaper or to process 1, or
-// children whose start failed) go to OnOrphan. Nothing else in a process
+// children whose start failed) are collected and dropped. Nothing else in a process
 // that uses this package may call wait4, and os/exec's Cmd.Wait must not be
 // used.
 package reaper
@@ -37,12 +37,6 @@ func (e Exit) Low() int { return int(e.Status & 0xff) }
 type Reaper struct {
 	mu     sync.Mutex
 	owners map[int]func(Exit)
-
-	// OnOrphan, if set, is called (without the lock held) for every exit
-	// of a pid that no Start registered.
-	OnOrphan func(Exit)
-	// Orphans counts the exits routed to OnOrphan (or dropped).
-	Orphans uint64
 }
 
 // New returns an empty reaper.
@@ -64,23 +58,6 @@ func (r *Reaper) Start(start func() (int, error), onExit func(Exit)) (int, error
 	}
 	r.owners[pid] = onExit
 	return pid, nil
-}
-
-// Forget drops the registration of pid: its exit will be treated as an
-// orphan's. It reports whether pid was registered.
-func (r *Reaper) Forget(pid int) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.owners[pid]
-	delete(r.owners, pid)
-	return ok
-}
-
-// Running is the number of registered children not yet collected.
-func (r *Reaper) Running() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.owners)
 }
 
 // Reap collects every child that has exited, without blocking, and routes
@@ -133,16 +110,9 @@ func (r *Reaper) wait(flags int) (Exit, func(Exit), bool) {
 	}
 }
 
+// deliver routes e to its owner; an orphan's exit is dropped.
 func (r *Reaper) deliver(e Exit, owner func(Exit)) {
 	if owner != nil {
 		owner(e)
-		return
-	}
-	r.mu.Lock()
-	r.Orphans++
-	f := r.OnOrphan
-	r.mu.Unlock()
-	if f != nil {
-		f(e)
 	}
 }

@@ -29,8 +29,9 @@ package runsv
 import (
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/msg"
+	"gorunit/internal/errstr"
 	"gorunit/internal/scan"
+	"gorunit/internal/supervise"
 )
 
 // readNumber reads a small file holding a decimal number. It reports false
@@ -50,7 +51,7 @@ func readNumber(z *zpath) (uint64, bool) {
 	return v, used > 0
 }
 
-var zFinish = mkz("finish")
+var zFinish = mkz(supervise.FinishFile)
 
 // readConf reads the files the machine asks for (NeedConf) for t.
 func (r *Runsv) readConf(t Target, need uint8) Conf {
@@ -79,6 +80,8 @@ func (r *Runsv) readConf(t Target, need uint8) Conf {
 // is closed with a warning), so it cannot keep runsv busy.
 const maxReadyLine = 4096
 
+const maxReadyLineText = "4096"
+
 // readyRead is how much of the readiness pipe is read per wake-up.
 const readyRead = 512
 
@@ -88,15 +91,15 @@ const readyRead = 512
 func (r *Runsv) notifyFiles(t Target, files []uintptr) ([]uintptr, int) {
 	s := &r.io[t]
 	n, ok := readNumber(&s.z[zNotify])
-	if !ok || n < 3 || n > 1023 {
+	if !ok || !supervise.ValidNotifyFD(n) {
 		if ok {
-			r.warn("invalid ", s.base, "notification-fd: must be a number from 3 to 1023")
+			r.warn("invalid ", s.base, supervise.NotificationFDFile, ": ", supervise.NotifyFDRule)
 		}
 		return files, -1
 	}
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		r.warn("unable to create pipe for ", s.base, "notification-fd: ", msg.E(err))
+		r.warn("unable to create pipe for ", s.base, supervise.NotificationFDFile, ": ", errstr.Str(err))
 		return files, -1
 	}
 	// The child's fds 3..N-1 that are not otherwise given are closed; the
@@ -135,7 +138,7 @@ func (r *Runsv) readyPoll(t Target) {
 	s.readySeen += line
 	if s.readySeen > maxReadyLine {
 		r.closeReady(t)
-		r.warn(s.base, "notification-fd: readiness line longer than 4096 bytes, pipe closed")
+		r.warn(s.base, supervise.NotificationFDFile, ": readiness line longer than ", maxReadyLineText, " bytes, pipe closed")
 		return
 	}
 	if line < n {

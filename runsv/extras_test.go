@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/internal/testenv"
 )

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/testenv"
 )
 

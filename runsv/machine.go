@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 
@@ -36,7 +36,7 @@ const (
 )
 
 // Want is what the service is asked to be: the values are
-// status.InternalWant*.
+// supervise.InternalWant*.
 type Want = int
 
 // Phase names the state of one service. It is derived from the fields of
@@ -119,7 +119,7 @@ func NeedConf(e *Event) uint8 {
 	switch e.Kind {
 	case EvControl:
 		switch e.Byte {
-		case 't', 'd', 'x':
+		case supervise.CmdTerm, supervise.CmdDown, supervise.CmdExit:
 			return ConfTimeoutKill
 		}
 	case EvTerm, EvScriptDone:
@@ -173,16 +173,16 @@ type Snapshot struct {
 	Paused bool
 	Term   bool
 	Want   Want
-	State  byte // status.Down, Run, Finish
+	State  byte // supervise.Down, Run, Finish
 }
 
 // Record is the 20-byte status record of s.
-func (s Snapshot) Record() status.Record {
-	w := byte(status.WantUp)
-	if s.Want != status.InternalWantUp {
-		w = status.WantDown
+func (s Snapshot) Record() supervise.Record {
+	w := byte(supervise.WantUp)
+	if s.Want != supervise.InternalWantUp {
+		w = supervise.WantDown
 	}
-	return status.Record{Since: s.Since, PID: s.Pid, Paused: s.Paused, Want: w, Term: s.Term, State: s.State}
+	return supervise.Record{Since: s.Since, PID: s.Pid, Paused: s.Paused, Want: w, Term: s.Term, State: s.State}
 }
 
 // Action is one output of the machine.
@@ -214,7 +214,7 @@ const (
 // Service is the state of one service. The exported fields are what
 // supervise/status and supervise/stat show.
 type Service struct {
-	State  byte // status.Down, status.Run, status.Finish
+	State  byte // supervise.Down, supervise.Run, supervise.Finish
 	Want   Want
 	Paused bool
 	Term   bool
@@ -249,18 +249,18 @@ func (s *Service) Phase() Phase {
 		return PhaseStarting
 	case s.await == awaitScript:
 		return PhaseScript
-	case s.Pid == 0 && s.State == status.Finish:
+	case s.Pid == 0 && s.State == supervise.Finish:
 		return PhaseFinish
 	case s.Pid == 0 && s.Holding:
 		return PhaseHeld
-	case s.Pid == 0 && s.State == status.Run:
+	case s.Pid == 0 && s.State == supervise.Run:
 		// Only inside a step (a start that failed is being recorded).
 		return PhaseRun
 	case s.Pid == 0:
 		return PhaseDown
-	case s.State == status.Finish:
+	case s.State == supervise.Finish:
 		return PhaseFinish
-	case s.State == status.Down:
+	case s.State == supervise.Down:
 		return PhaseKilled
 	case s.Term:
 		return PhaseStopping
@@ -294,10 +294,10 @@ func New(haveLog, mainDown, logDown bool, now time.Time) State {
 	since := tai64.FromTime(now)
 	st.Main.Since, st.Log.Since = since, since
 	if mainDown {
-		st.Main.Want = status.InternalWantDown
+		st.Main.Want = supervise.InternalWantDown
 	}
 	if logDown {
-		st.Log.Want = status.InternalWantDown
+		st.Log.Want = supervise.InternalWantDown
 	}
 	return st
 }
@@ -377,7 +377,7 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 		if st.Main.await != awaitNone {
 			return st, acts
 		}
-		m.control(MainSvc, 'x')
+		m.control(MainSvc, supervise.CmdExit)
 	case EvStarted, EvStartFailed:
 		if s.await != awaitStart {
 			return st, acts
@@ -447,7 +447,7 @@ func (m *stepper) script(t Target, c byte, k cont) bool {
 // exit that comes first), then the starts that are due, the log's first.
 func (m *stepper) settle() {
 	st := m.st
-	if st.Main.Want == status.InternalWantExit && st.Main.State == status.Down {
+	if st.Main.Want == supervise.InternalWantExit && st.Main.State == supervise.Down {
 		if !st.HaveLog || st.Log.Pid == 0 {
 			st.Exited = true
 			m.add(Action{Kind: ActExit, Code: 0})
@@ -455,7 +455,7 @@ func (m *stepper) settle() {
 		}
 		if !st.LogExiting {
 			st.LogExiting = true
-			st.Log.Want = status.InternalWantExit
+			st.Log.Want = supervise.InternalWantExit
 			m.writeStatus(LogSvc)
 			m.add(Action{Kind: ActCloseLogPipe})
 		}
@@ -478,9 +478,9 @@ func (m *stepper) wantsStart(t Target) bool {
 		return false
 	}
 	if t == LogSvc {
-		return s.State == status.Down && s.Want == status.InternalWantUp && !m.st.LogExiting
+		return s.State == supervise.Down && s.Want == supervise.InternalWantUp && !m.st.LogExiting
 	}
-	return s.State == status.Finish || s.Want == status.InternalWantUp || s.Once
+	return s.State == supervise.Finish || s.Want == supervise.InternalWantUp || s.Once
 }
 
 // start starts ./finish (state finish), ./run (after control/u) or log/run.
@@ -497,10 +497,10 @@ func (m *stepper) start(t Target) {
 	switch {
 	case t == LogSvc:
 		m.fork(t, ProgLogRun)
-	case s.State == status.Finish:
+	case s.State == supervise.Finish:
 		m.fork(t, ProgFinish)
 	default:
-		if !m.script(t, 'u', contStart) {
+		if !m.script(t, supervise.CmdUp, contStart) {
 			m.fork(t, ProgRun)
 		}
 	}
@@ -553,7 +553,7 @@ func (m *stepper) started(t Target, pid int) {
 	s := m.st.Svc(t)
 	s.Since = sinceOf(m.now)
 	s.Started = m.now
-	s.State = status.Run
+	s.State = supervise.Run
 	s.Pid = pid
 	s.Paused = false
 	s.Term = false
@@ -579,13 +579,13 @@ func (m *stepper) exited(t Target, ws syscall.WaitStatus) {
 	m.add(Action{Kind: ActClearReady, Target: t})
 	if t == MainSvc {
 		m.st.LastExit = ws
-		if s.State != status.Finish && m.conf.Finish {
-			s.State = status.Finish
+		if s.State != supervise.Finish && m.conf.Finish {
+			s.State = supervise.Finish
 			m.writeStatus(t)
 			return
 		}
 	}
-	s.State = status.Down
+	s.State = supervise.Down
 	s.Since = sinceOf(m.now)
 	m.writeStatus(t)
 	s.DownAt = m.now
@@ -678,7 +678,7 @@ func (m *stepper) cutBackoff(t Target) {
 // stop sends TERM (unless control/t exits 0) and, for want down or exit,
 // CONT and the control/d or control/x script.
 func (m *stepper) stop(t Target) {
-	if m.st.Svc(t).Pid != 0 && m.script(t, 't', contStop) {
+	if m.st.Svc(t).Pid != 0 && m.script(t, supervise.CmdTerm, contStop) {
 		return // continued in scriptAnswer
 	}
 	m.stopTerm(t, false)
@@ -688,18 +688,18 @@ func (m *stepper) stop(t Target) {
 func (m *stepper) stopTerm(t Target, ok bool) {
 	s := m.st.Svc(t)
 	if s.Pid != 0 && !ok {
-		m.signal(t, syscall.SIGTERM)
+		m.signal(t, supervise.SignalOf(supervise.CmdTerm))
 		s.Term = true
 		m.writeStatus(t)
 		m.armKill(t, m.conf.TimeoutKill)
 	}
 	switch s.Want {
-	case status.InternalWantDown:
+	case supervise.InternalWantDown:
 		m.signal(t, syscall.SIGCONT)
-		m.script(t, 'd', contNone)
-	case status.InternalWantExit:
+		m.script(t, supervise.CmdDown, contNone)
+	case supervise.InternalWantExit:
 		m.signal(t, syscall.SIGCONT)
-		m.script(t, 'x', contNone)
+		m.script(t, supervise.CmdExit, contNone)
 	}
 }
 
@@ -714,104 +714,76 @@ func (m *stepper) scriptAnswer(t Target, ok bool) {
 		m.stopTerm(t, ok)
 	case contSignal, contSignalP:
 		if !ok {
-			m.signal(t, SignalOf(c))
+			m.signal(t, supervise.SignalOf(c))
 		}
 		if s.cont == contSignalP {
-			s.Paused = c == 'p'
+			s.Paused = c == supervise.CmdPause
 			m.writeStatus(t)
 		}
 	}
 }
 
-// SignalOf is the signal a control byte sends to a running service (0 for
-// bytes that send none of their own).
-func SignalOf(c byte) syscall.Signal {
-	switch c {
-	case 'h':
-		return syscall.SIGHUP
-	case 'a':
-		return syscall.SIGALRM
-	case 'i':
-		return syscall.SIGINT
-	case 'q':
-		return syscall.SIGQUIT
-	case '1':
-		return syscall.SIGUSR1
-	case '2':
-		return syscall.SIGUSR2
-	case 'k':
-		return syscall.SIGKILL
-	case 'p':
-		return syscall.SIGSTOP
-	case 'c':
-		return syscall.SIGCONT
-	case 't':
-		return syscall.SIGTERM
-	}
-	return 0
-}
-
 // control executes one command byte for t.
 func (m *stepper) control(t Target, c byte) {
 	s := m.st.Svc(t)
-	running := s.State == status.Run
+	running := s.State == supervise.Run
 	switch c {
-	case 'u':
-		s.Want = status.InternalWantUp
+	case supervise.CmdUp:
+		s.Want = supervise.InternalWantUp
 		m.writeStatus(t)
 		m.cutBackoff(t)
-		if s.State == status.Down && s.Pid == 0 {
+		if s.State == supervise.Down && s.Pid == 0 {
 			m.start(t)
 		}
-	case 'd':
-		s.Want = status.InternalWantDown
+	case supervise.CmdDown:
+		s.Want = supervise.InternalWantDown
 		s.Once = false
 		m.writeStatus(t)
 		if running {
 			m.stop(t)
 		}
-	case 'o':
-		s.Want = status.InternalWantDown
+	case supervise.CmdOnce:
+		s.Want = supervise.InternalWantDown
 		m.writeStatus(t)
-		if s.State == status.Down && s.Pid == 0 {
+		if s.State == supervise.Down && s.Pid == 0 {
 			if s.held(m.now) {
 				s.Once = true
 			} else {
 				m.start(t)
 			}
 		}
-	case 'x':
+	case supervise.CmdExit:
 		if t == LogSvc {
 			return
 		}
-		s.Want = status.InternalWantExit
+		s.Want = supervise.InternalWantExit
 		s.Once = false
 		m.writeStatus(t)
 		if running {
 			m.stop(t)
 		}
-	case 't':
+	case supervise.CmdTerm:
 		if running {
 			m.stop(t)
 		}
-	case 'k':
+	case supervise.CmdKill:
 		// runit: the state is set to down without a status write.
-		s.State = status.Down
-		if running && !m.script(t, 'k', contSignal) {
-			m.signal(t, syscall.SIGKILL)
+		s.State = supervise.Down
+		if running && !m.script(t, supervise.CmdKill, contSignal) {
+			m.signal(t, supervise.SignalOf(c))
 		}
-	case 'p', 'c':
+	case supervise.CmdPause, supervise.CmdCont:
 		if running && m.script(t, c, contSignalP) {
 			return
 		}
 		if running {
-			m.signal(t, SignalOf(c))
+			m.signal(t, supervise.SignalOf(c))
 		}
-		s.Paused = c == 'p'
+		s.Paused = c == supervise.CmdPause
 		m.writeStatus(t)
-	case 'h', 'a', 'i', 'q', '1', '2':
+	case supervise.CmdHup, supervise.CmdAlarm, supervise.CmdInt, supervise.CmdQuit, supervise.CmdUsr1, supervise.CmdUsr2:
 		if running && !m.script(t, c, contSignal) {
-			m.signal(t, SignalOf(c))
+			m.signal(t, supervise.SignalOf(c))
 		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 )
 
 // world is a host for FuzzMachine: it keeps the processes the machine
@@ -65,10 +65,10 @@ func (w *world) do(a *Action) *Event {
 		if w.live[t] != 0 {
 			w.t.Fatalf("start of %v while %d (%v) runs", a.Prog, w.live[t], w.prog[t])
 		}
-		if a.Prog == ProgRun && s.Want != status.InternalWantUp && !w.once[t] {
+		if a.Prog == ProgRun && s.Want != supervise.InternalWantUp && !w.once[t] {
 			w.t.Fatalf("./run started with want %d and no 'o'", s.Want)
 		}
-		if a.Prog == ProgLogRun && s.Want != status.InternalWantUp && !w.once[t] {
+		if a.Prog == ProgLogRun && s.Want != supervise.InternalWantUp && !w.once[t] {
 			w.t.Fatalf("log/run started with want %d and no 'o'", s.Want)
 		}
 		if (a.Prog == ProgLogRun) != (t == LogSvc) {
@@ -114,7 +114,7 @@ func (w *world) do(a *Action) *Event {
 		if w.st.HaveLog && w.live[LogSvc] != 0 {
 			w.t.Fatalf("runsv exits while its logger %d runs", w.live[LogSvc])
 		}
-		if w.st.Main.Want != status.InternalWantExit || w.st.Main.State != status.Down {
+		if w.st.Main.Want != supervise.InternalWantExit || w.st.Main.State != supervise.Down {
 			w.t.Fatalf("runsv exits with main want %d state %d", w.st.Main.Want, w.st.Main.State)
 		}
 		w.exited = true
@@ -141,9 +141,9 @@ func (w *world) check() {
 		if w.st.Phase(t) == PhaseHeld && w.timers[t][TimerHold].IsZero() {
 			w.t.Fatalf("target %d: held with no hold timer", t)
 		}
-		if s.Pid == 0 && !w.exited && !w.st.Awaiting() && s.State != status.Finish && !s.held(w.now) &&
-			(t == MainSvc && (s.Want == status.InternalWantUp || s.Once) ||
-				t == LogSvc && w.st.HaveLog && s.Want == status.InternalWantUp && !w.st.LogExiting) {
+		if s.Pid == 0 && !w.exited && !w.st.Awaiting() && s.State != supervise.Finish && !s.held(w.now) &&
+			(t == MainSvc && (s.Want == supervise.InternalWantUp || s.Once) ||
+				t == LogSvc && w.st.HaveLog && s.Want == supervise.InternalWantUp && !w.st.LogExiting) {
 			w.t.Fatalf("target %d wants a start and was not started (%+v)", t, *s)
 		}
 	}
@@ -173,7 +173,7 @@ func FuzzMachine(f *testing.F) {
 			switch op & 0x0f {
 			case 0, 1:
 				e.Kind, e.Byte = EvControl, arg
-				if s := w.st.Svc(tg); arg == 'o' && s.State == status.Down && s.Pid == 0 {
+				if s := w.st.Svc(tg); arg == 'o' && s.State == supervise.Down && s.Pid == 0 {
 					w.once[tg] = true
 				}
 			case 2:
@@ -227,7 +227,7 @@ func FuzzMachine(f *testing.F) {
 				continue
 			default:
 				e.Kind, e.Byte = EvControl, "udoxtkpchaiq12"[int(arg)%14]
-				if s := w.st.Svc(tg); e.Byte == 'o' && s.State == status.Down && s.Pid == 0 {
+				if s := w.st.Svc(tg); e.Byte == 'o' && s.State == supervise.Down && s.Pid == 0 {
 					w.once[tg] = true
 				}
 			}

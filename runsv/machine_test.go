@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 )
 
 // The machine's tests: rows `state, event -> state, actions`, with no
@@ -84,7 +84,7 @@ func (s *sim) render(a Action) string {
 		return p + "kill " + strconv.Itoa(a.Pid) + " " + sigName(a.Sig)
 	case ActWriteStatus:
 		st := a.Status
-		w := strings.TrimSuffix(status.StatLine(st.State, st.Paused, st.Term, st.Want), "\n")
+		w := strings.TrimSuffix(supervise.StatLine(st.State, st.Paused, st.Term, st.Want), "\n")
 		r := st.Record()
 		return p + "status " + w + " pid=" + strconv.Itoa(st.Pid) + " want=" + string(r.Want)
 	case ActArmTimer:

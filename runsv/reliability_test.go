@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/status"
+	status "gorunit/internal/supervise"
 	"gorunit/internal/testenv"
 )
 

@@ -19,9 +19,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/sigact"
+	"gorunit/internal/supervise"
 	"gorunit/reaper"
 )
 
@@ -66,8 +68,8 @@ func Main(args []string) int {
 	}
 	r := &Runsv{dir: args[1], reaper: reaper.New(), env: lean.Init(),
 		logpipe: [2]int{-1, -1}, exitCode: -1}
-	r.io[MainSvc].init("supervise/", "")
-	r.io[LogSvc].init("log/supervise/", "log/")
+	r.io[MainSvc].init(supervise.Prefix, "")
+	r.io[LogSvc].init(supervise.LogPrefix, supervise.LogDir+"/")
 	r.onExit[MainSvc] = r.mainExit
 	r.onExit[LogSvc] = r.logExit
 	r.acts = make([]Action, 0, 32)
@@ -91,7 +93,7 @@ func (r *Runsv) fatal(parts ...string) {
 // setup follows runit's start-up order, so that errors show the same way.
 func (r *Runsv) setup() {
 	if err := unix.Pipe2(r.self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		r.fatal("unable to create selfpipe: ", msg.E(err))
+		r.fatal("unable to create selfpipe: ", errstr.Str(err))
 	}
 	// Child exits wake the loop through pidfds; SIGTERM through the
 	// self-pipe (the Go runtime handles signals on a thread of its own).
@@ -103,33 +105,33 @@ func (r *Runsv) setup() {
 	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
 
 	if err := unix.Chdir(r.dir); err != nil {
-		r.fatal("unable to change to directory: ", msg.E(err))
+		r.fatal("unable to change to directory: ", errstr.Str(err))
 	}
 	haveLog, logDown := false, false
 	var st unix.Stat_t
-	switch err := unix.Stat("log", &st); {
+	switch err := unix.Stat(supervise.LogDir, &st); {
 	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		haveLog = true
-		logDown = exists("log/down")
+		logDown = exists(supervise.LogDir + "/" + supervise.DownFile)
 		if err := unix.Pipe2(r.logpipe[:], unix.O_CLOEXEC); err != nil {
-			r.fatal("unable to create log pipe: ", msg.E(err))
+			r.fatal("unable to create log pipe: ", errstr.Str(err))
 		}
 	case err == nil:
 		r.warn("./log: not a directory.")
 	case err != unix.ENOENT:
-		r.warn("unable to stat() ./log: : ", msg.E(err))
+		r.warn("unable to stat() ./log: : ", errstr.Str(err))
 	}
-	r.st = New(haveLog, exists("down"), logDown, time.Now())
+	r.st = New(haveLog, exists(supervise.DownFile), logDown, time.Now())
 	// runit writes a pid file on a pid change, and counts start-up as one
 	// for the main service only: log/supervise/pid appears once the
 	// logger first runs.
 	r.io[MainSvc].pidWritten, r.io[LogSvc].pidWritten = -1, 0
 
-	r.mkSupervise("supervise", "")
-	r.io[MainSvc].lock = r.lockFile("supervise/lock", true)
+	r.mkSupervise(supervise.Dir, "")
+	r.io[MainSvc].lock = r.lockFile(supervise.LockPath, true)
 	if haveLog {
-		r.mkSupervise("log/supervise", "log/")
-		r.io[LogSvc].lock = r.lockFile("log/supervise/lock", false)
+		r.mkSupervise(supervise.LogPrefix[:len(supervise.LogPrefix)-1], supervise.LogDir+"/")
+		r.io[LogSvc].lock = r.lockFile(supervise.LogPrefix+supervise.LockFile, false)
 	}
 	r.openControl(MainSvc)
 	r.writeStatus(MainSvc, r.st.Main.Snapshot())
@@ -137,9 +139,9 @@ func (r *Runsv) setup() {
 		r.openControl(LogSvc)
 		r.writeStatus(LogSvc, r.st.Log.Snapshot())
 	}
-	r.io[MainSvc].ok = r.openOK("supervise/ok")
+	r.io[MainSvc].ok = r.openOK(supervise.OKPath)
 	if haveLog {
-		r.io[LogSvc].ok = r.openOK("log/supervise/ok")
+		r.io[LogSvc].ok = r.openOK(supervise.LogPrefix + supervise.OKFile)
 	}
 }
 
@@ -173,7 +175,7 @@ func (r *Runsv) mkSupervise(path, base string) {
 	n, err := unix.Readlink(path, buf)
 	if err != nil {
 		if err != unix.ENOENT && err != unix.EINVAL {
-			r.fatal("unable to readlink ./", path, ": ", msg.E(err))
+			r.fatal("unable to readlink ./", path, ": ", errstr.Str(err))
 		}
 		return
 	}
@@ -190,7 +192,7 @@ func (r *Runsv) mkSupervise(path, base string) {
 func (r *Runsv) lockFile(path string, nonblock bool) int {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0600)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	how := unix.LOCK_EX
 	if nonblock {
@@ -203,18 +205,18 @@ func (r *Runsv) lockFile(path string, nonblock bool) int {
 		}
 	}
 	if err != nil {
-		r.fatal("unable to lock ", path, ": ", msg.E(err))
+		r.fatal("unable to lock ", path, ": ", errstr.Str(err))
 	}
 	return fd
 }
 
 func (r *Runsv) mkfifo(path string) {
 	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
-		r.fatal("unable to mkfifo ", path, ": ", msg.E(err))
+		r.fatal("unable to mkfifo ", path, ": ", errstr.Str(err))
 	}
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
-		r.fatal("unable to stat ", path, ": ", msg.E(err))
+		r.fatal("unable to stat ", path, ": ", errstr.Str(err))
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		r.fatal(path, " exists but is not a fifo")
@@ -223,16 +225,16 @@ func (r *Runsv) mkfifo(path string) {
 
 func (r *Runsv) openControl(t Target) {
 	s := &r.io[t]
-	path := s.sup + "control"
+	path := s.sup + supervise.ControlFile
 	r.mkfifo(path)
 	var err error
 	s.ctlR, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	s.ctlW, err = unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 }
 
@@ -240,11 +242,11 @@ func (r *Runsv) openControl(t Target) {
 // here: an existing file of another type is opened as it is.
 func (r *Runsv) openOK(path string) int {
 	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
-		r.fatal("unable to mkfifo ", path, ": ", msg.E(err))
+		r.fatal("unable to mkfifo ", path, ": ", errstr.Str(err))
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	return fd
 }

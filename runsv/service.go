@@ -9,8 +9,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
+	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 )
 
@@ -93,9 +95,11 @@ func (s *svcIO) init(sup, base string) {
 	s.sup, s.base = sup, base
 	s.readyR, s.pidfd = -1, -1
 	for i, name := range [nz]string{
-		sup + "status", sup + "status.new", sup + "stat", sup + "stat.new",
-		sup + "pid", sup + "pid.new", sup + "ready", sup + "ready.new",
-		base + "notification-fd", base + "timeout-kill", base + "timeout-finish", base + "backoff",
+		sup + supervise.StatusFile, sup + supervise.StatusFile + ".new",
+		sup + supervise.StatFile, sup + supervise.StatFile + ".new",
+		sup + supervise.PIDFile, sup + supervise.PIDFile + ".new",
+		sup + supervise.ReadyFile, sup + supervise.ReadyFile + ".new",
+		base + supervise.NotificationFDFile, base + "timeout-kill", base + "timeout-finish", base + "backoff",
 	} {
 		s.z[i] = mkz(name)
 	}
@@ -120,19 +124,11 @@ func (s *svcIO) nextByte() (byte, bool) {
 	for s.ppos < s.npend {
 		c := s.buf[s.ppos]
 		s.ppos++
-		if isCommand(c) {
+		if supervise.IsCommand(c) {
 			return c, true
 		}
 	}
 	return 0, false
-}
-
-func isCommand(c byte) bool {
-	switch c {
-	case 'u', 'd', 'o', 'x', 't', 'k', 'p', 'c', 'h', 'a', 'i', 'q', '1', '2':
-		return true
-	}
-	return false
 }
 
 // do carries out one action. For a question (Start, Script) it stores
@@ -163,13 +159,13 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 	case ActWriteReady:
 		r.closeReady(t)
 		b := append(tai64.Now().AppendText(r.buf[:0]), '\n')
-		r.replace(t, zReady, "ready", b)
+		r.replace(t, zReady, supervise.ReadyFile, b)
 	case ActCloseLogPipe:
 		if err := unix.Close(r.logpipe[1]); err != nil {
-			r.warn("unable to close logpipe[1]: ", msg.E(err))
+			r.warn("unable to close logpipe[1]: ", errstr.Str(err))
 		}
 		if err := unix.Close(r.logpipe[0]); err != nil {
-			r.warn("unable to close logpipe[0]: ", msg.E(err))
+			r.warn("unable to close logpipe[0]: ", errstr.Str(err))
 		}
 	case ActExit:
 		r.exitCode = a.Code
@@ -177,11 +173,11 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 	return false
 }
 
-// statLine is status.StatLine, kept once per combination.
+// statLine is supervise.StatLine, kept once per combination.
 func (r *Runsv) statLine(s Snapshot) string {
 	i := (int(s.State)%3)*12 + s.Want%3*4 + b2i(s.Paused)*2 + b2i(s.Term)
 	if r.statText[i] == "" {
-		r.statText[i] = status.StatLine(s.State, s.Paused, s.Term, s.Want)
+		r.statText[i] = supervise.StatLine(s.State, s.Paused, s.Term, s.Want)
 	}
 	return r.statText[i]
 }
@@ -203,20 +199,20 @@ func (r *Runsv) writeStatus(t Target, snap Snapshot) {
 		if snap.Pid != 0 {
 			content = append(strconv.AppendInt(content, int64(snap.Pid), 10), '\n')
 		}
-		if !r.replace(t, zPid, "pid", content) {
+		if !r.replace(t, zPid, supervise.PIDFile, content) {
 			return
 		}
 		s.pidWritten = snap.Pid
 	}
 	line := r.statLine(snap)
 	var sb [64]byte
-	if !r.replace(t, zStat, "stat", append(sb[:0], line...)) {
+	if !r.replace(t, zStat, supervise.StatFile, append(sb[:0], line...)) {
 		return
 	}
-	var b [status.Size]byte
+	var b [supervise.Size]byte
 	rec := snap.Record()
 	rec.Encode(&b)
-	r.replace(t, zStatus, "status", b[:])
+	r.replace(t, zStatus, supervise.StatusFile, b[:])
 }
 
 // replace writes data to <sup>/<file>.new and renames it over
@@ -232,34 +228,20 @@ func (r *Runsv) replace(t Target, z int, file string, data []byte) bool {
 		fd, err = openZ(tmp, flags, 0644)
 	}
 	if err != 0 {
-		r.warn("unable to open ", s.sup, file, ".new: ", msg.E(err))
+		r.warn("unable to open ", s.sup, file, ".new: ", errstr.Str(err))
 		return false
 	}
-	if err := writeAll(fd, data); err != nil {
+	if err := sysio.WriteAll(fd, data); err != nil {
 		unix.Close(fd)
-		r.warn("unable to write ", s.sup, file, ".new: ", msg.E(err))
+		r.warn("unable to write ", s.sup, file, ".new: ", errstr.Str(err))
 		return false
 	}
 	unix.Close(fd)
 	if err := renameZ(tmp, &s.z[z]); err != 0 {
-		r.warn("unable to rename ", file, ".new to ", s.sup, file, ": ", msg.E(err))
+		r.warn("unable to rename ", file, ".new to ", s.sup, file, ": ", errstr.Str(err))
 		return false
 	}
 	return true
-}
-
-func writeAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
 }
 
 // start carries out ActStart: ./run (after control/u, which the machine
@@ -270,18 +252,18 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 	dir := ""
 	switch p {
 	case ProgLogRun:
-		argv = []string{"./run"}
+		argv = []string{"./" + supervise.RunFile}
 		files = []uintptr{uintptr(r.logpipe[0]), 1, 2}
-		dir = "log"
+		dir = supervise.LogDir
 	case ProgFinish:
 		arg1 := "-1"
 		if !ws.Signaled() {
 			arg1 = msg.Itoa(int64(ws>>8) & 0xff)
 		}
-		argv = []string{"./finish", arg1, msg.Itoa(int64(ws & 0xff))}
+		argv = []string{"./" + supervise.FinishFile, arg1, msg.Itoa(int64(ws & 0xff))}
 		files = r.mainFiles()
 	default:
-		argv = []string{"./run"}
+		argv = []string{"./" + supervise.RunFile}
 		files = r.mainFiles()
 	}
 	readyW := -1
@@ -300,7 +282,7 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 		r.closeReady(t)
 		if err == syscall.EAGAIN || err == syscall.ENOMEM {
 			// runit: the fork failed; try again in 5 seconds.
-			r.warn("unable to fork, sleeping: ", msg.E(err))
+			r.warn("unable to fork, sleeping: ", errstr.Str(err))
 			return Event{Kind: EvStartFailed, Target: t, Retry: true}
 		}
 		// runit's child prints this and exits 111; there is no child
@@ -308,9 +290,9 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 		// does the same bookkeeping as for a child that exited 111.
 		what := argv[0]
 		if t == LogSvc {
-			what = "log/./run"
+			what = supervise.LogDir + "/./" + supervise.RunFile
 		}
-		r.fatalMsg("unable to start ", what, ": ", msg.E(err))
+		r.fatalMsg("unable to start ", what, ": ", errstr.Str(err))
 		return Event{Kind: EvStartFailed, Target: t}
 	}
 	r.io[t].pidfd = pidfd
@@ -339,7 +321,7 @@ func (r *Runsv) custom(c byte) bool {
 	var st unix.Stat_t
 	if err := statZ(&z, &st); err != 0 {
 		if err != unix.ENOENT {
-			r.warn("unable to stat control/", string([]byte{c}), ": ", msg.E(err))
+			r.warn("unable to stat control/", string([]byte{c}), ": ", errstr.Str(err))
 		}
 		return false
 	}
@@ -352,7 +334,7 @@ func (r *Runsv) custom(c byte) bool {
 		return syscall.ForkExec(path, []string{path}, attr)
 	}, nil)
 	if err != nil {
-		r.fatalMsg("unable to run ", path, ": ", msg.E(err))
+		r.fatalMsg("unable to run ", path, ": ", errstr.Str(err))
 		return false
 	}
 	e, ok := r.reaper.WaitFor(pid)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/testenv"
 )
 
@@ -120,15 +120,15 @@ func up(dir string) bool {
 
 func running(file string) bool {
 	r, err := readStatus(file)
-	return err == nil && r.State == status.Run && r.PID != 0
+	return err == nil && r.State == supervise.Run && r.PID != 0
 }
 
-func readStatus(file string) (status.Record, error) {
+func readStatus(file string) (supervise.Record, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return status.Record{}, err
+		return supervise.Record{}, err
 	}
-	return status.Decode(b)
+	return supervise.Decode(b)
 }
 
 // rsd is one runsvdir, run in a PID namespace of its own under a small

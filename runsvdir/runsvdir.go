@@ -34,6 +34,7 @@ import (
 	"gorunit/internal/msg"
 	"gorunit/internal/proctitle"
 	"gorunit/internal/sigact"
+	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
 )
@@ -245,7 +246,7 @@ func (d *runner) run(logArg string, hasLog bool) int {
 			d.round(now, wall)
 		}
 		if d.area != nil && now >= d.nextBeat {
-			writeAll(2, []byte{'.'})
+			sysio.WriteAll(2, []byte{'.'})
 			d.nextBeat = now + beatEvery
 		}
 
@@ -512,7 +513,7 @@ func (d *runner) stamp() {
 		d.say("warning", "failed to open", stampName, unsafe.String(&label[0], len(label)))
 		return
 	}
-	if !writeAll(fd, label) {
+	if sysio.WriteAll(fd, label) != nil {
 		d.say("warning", "failed to write", stampName, unsafe.String(&label[0], len(label)))
 	}
 	unix.Close(fd)
@@ -529,7 +530,7 @@ func (d *runner) say(kind string, parts ...string) {
 		b = append(b, p...)
 	}
 	b = append(b, '\n')
-	writeAll(2, b)
+	sysio.WriteAll(2, b)
 	if cap(b) <= 4096 {
 		d.mbuf = b[:0]
 	}
@@ -556,20 +557,6 @@ func pipe() ([2]int, error) {
 		p[i] = fd
 	}
 	return p, nil
-}
-
-func writeAll(fd int, b []byte) bool {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			return false
-		}
-		b = b[n:]
-	}
-	return true
 }
 
 func drain(fd int, b []byte) {

@@ -8,6 +8,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
+	"gorunit/internal/sysio"
 	"gorunit/reaper"
 )
 
@@ -158,7 +159,7 @@ func (d *runner) startQueued() {
 	if len(d.queue) == 0 {
 		return
 	}
-	prog, perr := lookPath(d.path, &d.st)
+	prog, perr := sysio.LookPath("runsv", d.path, &d.st)
 	attr := &d.attr
 	if perr == nil && d.leanRunsv(prog, &d.st) {
 		attr = &d.leanAttr
@@ -216,40 +217,4 @@ func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
 		return
 	}
 	s.pid = pid
-}
-
-// lookPath finds runsv the way execvp would: the first executable regular
-// file named runsv in path's directories (an empty element is the current
-// directory), and leaves its stat in st. Without one it returns the most
-// telling error: access denied if some candidate could not be run, else
-// file does not exist.
-func lookPath(path string, st *unix.Stat_t) (string, error) {
-	var saved error = unix.ENOENT
-	for len(path) >= 0 {
-		i := 0
-		for i < len(path) && path[i] != ':' {
-			i++
-		}
-		dir := path[:i]
-		if dir == "" {
-			dir = "."
-		}
-		cand := dir + "/runsv"
-		if err := unix.Stat(cand, st); err != nil {
-			if err != unix.ENOENT && err != unix.ENOTDIR {
-				saved = err
-			}
-		} else if st.Mode&unix.S_IFMT != unix.S_IFREG {
-			saved = unix.EACCES
-		} else if err := unix.Access(cand, unix.X_OK); err != nil {
-			saved = err
-		} else {
-			return cand, nil
-		}
-		if i == len(path) {
-			break
-		}
-		path = path[i+1:]
-	}
-	return "", saved
 }

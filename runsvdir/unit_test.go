@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/sysio"
 )
 
 func TestParseArgs(t *testing.T) {
@@ -96,9 +98,9 @@ func TestLookPath(t *testing.T) {
 	}
 	var st unix.Stat_t
 	for _, c := range cases {
-		got, err := lookPath(c.path, &st)
+		got, err := sysio.LookPath("runsv", c.path, &st)
 		if got != c.want || err != c.err {
-			t.Errorf("lookPath(%q) = %q, %v; want %q, %v", c.path, got, err, c.want, c.err)
+			t.Errorf("LookPath(runsv, %q) = %q, %v; want %q, %v", c.path, got, err, c.want, c.err)
 		}
 	}
 }

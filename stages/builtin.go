@@ -7,8 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/msg"
+	"gorunit/internal/errstr"
 	"gorunit/internal/selfexe"
+	"gorunit/internal/sysio"
 )
 
 // Built-in stages run where /etc/runit/1, 2 or 3 does not exist, so that a
@@ -51,12 +52,12 @@ func builtin1(container bool) {
 	loopback(container)
 	fd, err := unix.Open(fileStopit, unix.O_WRONLY|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		warn("unable to create ", fileStopit, ": ", msg.E(err))
+		warn("unable to create ", fileStopit, ": ", errstr.Str(err))
 		return
 	}
 	unix.Close(fd)
 	if err := unix.Chmod(fileStopit, 0); err != nil {
-		warn("unable to chmod ", fileStopit, ": ", msg.E(err))
+		warn("unable to chmod ", fileStopit, ": ", errstr.Str(err))
 	}
 }
 
@@ -76,7 +77,7 @@ func setHostname() {
 		return
 	}
 	if err := unix.Sethostname([]byte(name)); err != nil {
-		warn("unable to set hostname: ", msg.E(err))
+		warn("unable to set hostname: ", errstr.Str(err))
 	}
 }
 
@@ -93,7 +94,7 @@ func builtin2() {
 	args := []string{"runsvdir", "-P", serviceDir, "log: " + strings.Repeat(".", 395)}
 	setSignals(true, stageMask)
 	err := syscall.Exec(exe, args, env)
-	fatal("unable to start child: runsvdir: ", msg.E(err))
+	fatal("unable to start child: runsvdir: ", errstr.Str(err))
 	// Exit 111: process 1 kills stage 2's group and tries again in 5 s,
 	// rather than shutting the machine down.
 	os.Exit(111)
@@ -102,18 +103,15 @@ func builtin2() {
 // lookPath finds prog in path, then next to this executable, then in the
 // default PATH.
 func lookPath(prog, path string) string {
-	dirs := strings.Split(path, ":")
+	dirs := sysio.SplitPath(path)
 	if self := selfexe.ExecFn(); strings.IndexByte(self, '/') >= 0 {
 		dirs = append(dirs, self[:strings.LastIndexByte(self, '/')+1])
 	}
-	dirs = append(dirs, strings.Split(defaultPath, ":")...)
+	dirs = append(dirs, sysio.SplitPath(defaultPath)...)
 	for _, d := range dirs {
-		if d == "" {
-			d = "."
-		}
 		p := strings.TrimSuffix(d, "/") + "/" + prog
 		var st unix.Stat_t
-		if unix.Stat(p, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && unix.Access(p, unix.X_OK) == nil {
+		if _, err := sysio.Executable(p, &st); err == nil {
 			return p
 		}
 	}

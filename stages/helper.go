@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/msg"
+	"gorunit/internal/errstr"
 	"gorunit/internal/sigact"
 )
 
@@ -91,7 +91,7 @@ func runHelper() {
 func consoleStdin() {
 	fd, err := unix.Open("/dev/console", unix.O_RDWR, 0)
 	if err != nil {
-		warn("unable to open /dev/console: ", msg.E(err))
+		warn("unable to open /dev/console: ", errstr.Str(err))
 		return
 	}
 	// Fails with EPERM: stage 1 is not a session leader (as in runit).
@@ -109,6 +109,6 @@ func execStage(path string, ignoreCont bool, mask uint64) {
 	info("enter stage: ", path)
 	setSignals(ignoreCont, mask)
 	err := syscall.Exec(path, []string{path}, os.Environ())
-	fatal("unable to start child: ", path, ": ", msg.E(err))
+	fatal("unable to start child: ", path, ": ", errstr.Str(err))
 	os.Exit(0)
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/msg"
+	"gorunit/internal/errstr"
 )
 
 // loopback brings up lo with 127.0.0.1/8 and ::1/128. What is already
@@ -20,12 +20,12 @@ func loopback(container bool) {
 	}
 	lo, err := netlink.LinkByName("lo")
 	if err != nil {
-		warn("unable to find the loopback interface: ", msg.E(err))
+		warn("unable to find the loopback interface: ", errstr.Str(err))
 		return
 	}
 	if lo.Attrs().Flags&net.FlagUp == 0 {
 		if err := netlink.LinkSetUp(lo); err != nil && !denied(err) {
-			warn("unable to bring up lo: ", msg.E(err))
+			warn("unable to bring up lo: ", errstr.Str(err))
 		}
 	}
 	have, _ := netlink.AddrList(lo, netlink.FAMILY_ALL)
@@ -55,6 +55,6 @@ func loopback(container bool) {
 		if a.bits == 128 && (errors.Is(err, unix.EACCES) || errors.Is(err, unix.EAFNOSUPPORT) || errors.Is(err, unix.EOPNOTSUPP)) {
 			continue // IPv6 disabled
 		}
-		warn("unable to add ", n.String(), " to lo: ", msg.E(err))
+		warn("unable to add ", n.String(), " to lo: ", errstr.Str(err))
 	}
 }

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/msg"
+	"gorunit/internal/errstr"
 )
 
 type apiMount struct {
@@ -35,7 +35,7 @@ func mountAPI(container bool) {
 		unix.Mkdir(m.target, m.mode)
 		err := unix.Mount(m.fstype, m.target, m.fstype, m.flags, m.data)
 		if err != nil && !(container && (err == unix.EPERM || err == unix.EACCES)) {
-			warn("unable to mount ", m.target, ": ", msg.E(err))
+			warn("unable to mount ", m.target, ": ", errstr.Str(err))
 		}
 		if err == nil && m.target == "/dev" {
 			for _, l := range [][2]string{{"/proc/self/fd", "/dev/fd"}, {"/proc/self/fd/0", "/dev/stdin"},
@@ -144,10 +144,10 @@ func unmountAll() {
 			continue
 		}
 		if err := unix.Mount("", m.point, "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-			warn("unable to unmount ", m.point, ": ", msg.E(err))
+			warn("unable to unmount ", m.point, ": ", errstr.Str(err))
 		}
 	}
 	if err := unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_RDONLY, ""); err != nil {
-		warn("unable to remount / read-only: ", msg.E(err))
+		warn("unable to remount / read-only: ", errstr.Str(err))
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gorunit/internal/errstr"
 	"gorunit/internal/initfiles"
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
@@ -258,7 +259,7 @@ func (p *pid1) stopStage2() {
 	if e, ok := p.r.WaitFor(p.pid); ok {
 		p.exit = e
 	} else {
-		warn("wait_pid: ", msg.E(unix.ECHILD))
+		warn("wait_pid: ", errstr.Str(unix.ECHILD))
 	}
 	p.done = true
 }
@@ -302,14 +303,14 @@ func (p *pid1) start() {
 			return
 		}
 		if forkFailed(err) {
-			fatal("unable to fork for \"", p.name, "\" pausing: ", msg.E(err))
+			fatal("unable to fork for \"", p.name, "\" pausing: ", errstr.Str(err))
 			time.Sleep(5 * time.Second)
 			continue
 		}
 		// The helper (this binary) could not be executed again: start
 		// the stage directly, with Go's signal state for children.
 		if builtin {
-			fatal("unable to start child: ", p.name, ": ", msg.E(err))
+			fatal("unable to start child: ", p.name, ": ", errstr.Str(err))
 			p.done, p.exit = true, reaper.Exit{}
 			return
 		}
@@ -329,11 +330,11 @@ func (p *pid1) start() {
 			return
 		}
 		if forkFailed(err) {
-			fatal("unable to fork for \"", p.name, "\" pausing: ", msg.E(err))
+			fatal("unable to fork for \"", p.name, "\" pausing: ", errstr.Str(err))
 			time.Sleep(5 * time.Second)
 			continue
 		}
-		fatal("unable to start child: ", p.name, ": ", msg.E(err))
+		fatal("unable to start child: ", p.name, ": ", errstr.Str(err))
 		p.done, p.exit = true, reaper.Exit{}
 		return
 	}
@@ -374,13 +375,13 @@ func (p *pid1) ctrlaltdel() {
 		if err == nil || !forkFailed(err) {
 			break
 		}
-		fatal("unable to fork for \"", fileCtrlAltDel, "\" pausing: ", msg.E(err))
+		fatal("unable to fork for \"", fileCtrlAltDel, "\" pausing: ", errstr.Str(err))
 		time.Sleep(5 * time.Second)
 	}
 	if err != nil {
-		fatal("unable to start child: ", fileCtrlAltDel, ": ", msg.E(err))
+		fatal("unable to start child: ", fileCtrlAltDel, ": ", errstr.Str(err))
 	} else if e, ok := p.r.WaitFor(pid); !ok {
-		warn("wait_pid: ", msg.E(unix.ECHILD))
+		warn("wait_pid: ", errstr.Str(unix.ECHILD))
 	} else if e.Signaled() {
 		warn("child crashed: ", fileCtrlAltDel)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/supervise"
 )
 
 // Bounds of the built-in stage 3: no shutdown ever hangs, and a
@@ -45,20 +47,20 @@ func stopServices(dir string) {
 			continue
 		}
 		sv := dir + "/" + e.Name()
-		fd, err := unix.Open(sv+"/supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		fd, err := supervise.OpenControl(sv)
 		if err != nil {
 			continue
 		}
-		unix.Write(fd, []byte("dx"))
+		unix.Write(fd, downExit)
 		unix.Close(fd)
-		ok = append(ok, sv+"/supervise/ok")
+		ok = append(ok, sv)
 	}
 	deadline := time.Now().Add(servicesGrace)
 	for len(ok) > 0 {
 		left := ok[:0]
-		for _, p := range ok {
-			if supervised(p) {
-				left = append(left, p)
+		for _, sv := range ok {
+			if supervise.Running(sv) == nil {
+				left = append(left, sv)
 			}
 		}
 		ok = left
@@ -66,30 +68,15 @@ func stopServices(dir string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			warn("services still running after ", strconv.Itoa(int(servicesGrace/time.Second)), " s: ", strings.Join(trimOK(ok), " "))
+			warn("services still running after ", strconv.Itoa(int(servicesGrace/time.Second)), " s: ", strings.Join(ok, " "))
 			return
 		}
 		time.Sleep(pollEvery)
 	}
 }
 
-func trimOK(ok []string) []string {
-	out := make([]string, len(ok))
-	for i, p := range ok {
-		out[i] = strings.TrimSuffix(p, "/supervise/ok")
-	}
-	return out
-}
-
-// supervised reports whether a runsv still holds supervise/ok open.
-func supervised(ok string) bool {
-	fd, err := unix.Open(ok, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return false
-	}
-	unix.Close(fd)
-	return true
-}
+// downExit is what stopServices sends each runsv: down, then exit.
+var downExit = []byte{supervise.CmdDown, supervise.CmdExit}
 
 // killAll sends TERM (and CONT) to every process but process 1 and this
 // one, waits until they are gone (bounded by processGrace), then KILLs

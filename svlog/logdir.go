@@ -7,6 +7,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
+	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 )
 
@@ -97,7 +98,7 @@ func (d *logdir) open() bool {
 	}
 
 	d.cfg = Defaults()
-	data, err := readFileAt(fd, "config")
+	data, err := sysio.ReadFileAt(fd, "config", unix.O_NONBLOCK)
 	switch {
 	case err == unix.ENOENT:
 	case err != nil:
@@ -420,29 +421,5 @@ func eachEntry(dirfd int, f func(name []byte)) {
 			f(name)
 			off += reclen
 		}
-	}
-}
-
-// readFileAt reads a whole (small) file of the directory dirfd.
-func readFileAt(dirfd int, name string) ([]byte, error) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer unix.Close(fd)
-	var data []byte
-	var buf [1024]byte
-	for {
-		n, err := unix.Read(fd, buf[:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n <= 0 {
-			return data, nil
-		}
-		data = append(data, buf[:n]...)
 	}
 }

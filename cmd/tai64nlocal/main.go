@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
 	"gorunit/internal/prog/tai64nlocal"
 )
@@ -19,8 +20,8 @@ func main() {
 	case err == nil:
 		os.Exit(0)
 	case errors.As(err, &re):
-		msg.Die(111, "tai64nlocal: fatal: unable to read input: ", msg.E(re.Err))
+		msg.Die(111, "tai64nlocal: fatal: unable to read input: ", errstr.Str(re.Err))
 	default:
-		msg.Die(111, "tai64nlocal: fatal: unable to write output: ", msg.E(errors.Unwrap(err)))
+		msg.Die(111, "tai64nlocal: fatal: unable to write output: ", errstr.Str(errors.Unwrap(err)))
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"unsafe"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/sysio"
 )
 
 // Error is a failure while reading the directory. Msg gives runit's text
@@ -104,7 +105,7 @@ func readHere(dir string, o Options) ([]string, error) {
 			if len(name) == 0 || name[0] == '.' {
 				continue
 			}
-			data, err := readFile(name)
+			data, err := sysio.ReadFile(name, syscall.O_NONBLOCK)
 			switch {
 			case err == syscall.ENOENT:
 				data = prev
@@ -178,33 +179,5 @@ func open(path string, flags int) (int, error) {
 		if err != syscall.EINTR {
 			return fd, err
 		}
-	}
-}
-
-// readFile reads a whole file, opened like runit's open_read (O_NONBLOCK,
-// so a FIFO without writer reads as empty).
-func readFile(name string) ([]byte, error) {
-	fd, err := open(name, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	var out []byte
-	buf := make([]byte, 256)
-	for {
-		n, err := syscall.Read(fd, buf)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			if out == nil {
-				out = []byte{}
-			}
-			return out, nil
-		}
-		out = append(out, buf[:n]...)
 	}
 }

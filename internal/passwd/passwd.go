@@ -10,9 +10,7 @@
 // numbers a C program would.
 package passwd
 
-import (
-	"syscall"
-)
+import "gorunit/internal/sysio"
 
 // Default locations. Lookups after a chroot read the new root's files.
 const (
@@ -31,7 +29,7 @@ type User struct {
 // err nil) if there is no such user; err reports a file that could not be
 // read.
 func LookupUser(path, name string) (u User, found bool, err error) {
-	data, err := readFile(path)
+	data, err := sysio.ReadFile(path, 0)
 	if err != nil {
 		return u, false, err
 	}
@@ -41,7 +39,7 @@ func LookupUser(path, name string) (u User, found bool, err error) {
 
 // LookupGroup finds the gid of group name in the group file at path.
 func LookupGroup(path, name string) (gid uint32, found bool, err error) {
-	data, err := readFile(path)
+	data, err := sysio.ReadFile(path, 0)
 	if err != nil {
 		return 0, false, err
 	}
@@ -192,39 +190,4 @@ func intField(line []byte) (uint32, []byte, bool) {
 		i++
 	}
 	return uint32(v), line[i:], true
-}
-
-// readFile reads a whole file with raw system calls.
-func readFile(path string) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	buf := make([]byte, 0, 4096)
-	for {
-		if len(buf) == cap(buf) {
-			nb := make([]byte, len(buf), 2*cap(buf))
-			copy(nb, buf)
-			buf = nb
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
 }

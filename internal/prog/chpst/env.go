@@ -1,5 +1,7 @@
 package chpst
 
+import "gorunit/internal/sysio"
+
 // Env returns the environment a program gets: environ with the changes
 // applied one after the other as runit's pathexec does it. A change
 // "name=value" removes the first existing entry for name (moving the last
@@ -55,19 +57,8 @@ func SearchPath(file, path string, havePath bool) []string {
 		path = "/bin:/usr/bin"
 	}
 	var out []string
-	for {
-		i := 0
-		for i < len(path) && path[i] != ':' {
-			i++
-		}
-		dir := path[:i]
-		if dir == "" {
-			dir = "."
-		}
+	for _, dir := range sysio.SplitPath(path) {
 		out = append(out, dir+"/"+file)
-		if i == len(path) {
-			return out
-		}
-		path = path[i+1:]
 	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"gorunit/internal/envdir"
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
+	"gorunit/internal/sysio"
 )
 
 const (
@@ -39,7 +40,7 @@ var resources = [NumLimits]int{
 func Main(argv, environ []string) int {
 	c, ex := Parse(argv)
 	if ex != nil {
-		writeAll(2, ex.Stderr)
+		sysio.WriteAll(2, []byte(ex.Stderr))
 		return ex.Code
 	}
 	return Run(c, environ, DefaultResolver)
@@ -327,17 +328,3 @@ func gidInts(g []uint32) []int {
 }
 
 func utoa(v uint32) string { return msg.Itoa(int64(v)) }
-
-func writeAll(fd int, s string) {
-	b := []byte(s)
-	for len(b) > 0 {
-		n, err := syscall.Write(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			return
-		}
-		b = b[n:]
-	}
-}

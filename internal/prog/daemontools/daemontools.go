@@ -1,6 +1,6 @@
 // Package daemontools is daemontools' svok, svc and svstat over runit's
 // supervise/ protocol, for people who come from daemontools: runit's
-// supervise/ok, supervise/control and supervise/status are daemontools'
+// ok and control FIFOs and status file in supervise/ are daemontools'
 // (the status record has two more bytes, which these tools ignore).
 //
 // Messages, output and exit codes are daemontools 0.76's:
@@ -9,7 +9,7 @@
 //	                  not, 111 if dir cannot be entered
 //	svc -udopchaitkx dir ...
 //	                  sends the option letters (each once, in the order
-//	                  first given) to each dir's supervise/control; failures
+//	                  first given) to each dir's control FIFO; failures
 //	                  are warnings, the exit code is 0
 //	svstat dir ...    one line per dir on stdout:
 //	                  dir: up (pid N) S seconds[, normally down][, paused][, want down]
@@ -18,12 +18,15 @@
 package daemontools
 
 import (
+	"errors"
+
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
 	"gorunit/internal/sgetopt"
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
+	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 )
 
@@ -40,15 +43,13 @@ func Svok(argv []string) int {
 		msg.Err("svok: fatal: unable to chdir to ", dir, ": ", errstr.Str(err))
 		return 111
 	}
-	fd, err := unix.Open("supervise/ok", unix.O_WRONLY|openFlags, 0)
-	if err != nil {
-		if err == unix.ENXIO || err == unix.ENOENT {
+	if err := supervise.Running(""); err != nil {
+		if supervise.NotRunning(err) || errors.Is(err, unix.ENOENT) {
 			return 100
 		}
-		msg.Err("svok: fatal: unable to open ", dir, "/supervise/ok: ", errstr.Str(err))
+		msg.Err("svok: fatal: unable to open ", supervise.Path(dir, supervise.OKPath), ": ", errstr.Str(err))
 		return 111
 	}
-	unix.Close(fd)
 	return 0
 }
 
@@ -58,7 +59,7 @@ const svcUsage = "svc options: u up, d down, o once, x exit, p pause, c continue
 // once, in the order first given) and the directories; ok false for a
 // bad option (reported on stderr unless quiet).
 func SvcCommands(args []string, quiet bool) (data string, dirs []string, ok bool) {
-	p := sgetopt.New("svc", args, "udopchaitkx")
+	p := sgetopt.New("svc", args, supervise.SvcOptions)
 	p.Quiet = quiet
 	var b []byte
 	for {
@@ -73,8 +74,8 @@ func SvcCommands(args []string, quiet bool) (data string, dirs []string, ok bool
 		for _, c := range b {
 			seen = seen || c == o
 		}
-		if !seen {
-			b = append(b, o)
+		if c, ok := supervise.BySvcLetter(o); ok && !seen {
+			b = append(b, c.Byte)
 		}
 	}
 	return string(b), p.Rest(), true
@@ -111,31 +112,16 @@ func svcOne(dir, data string) {
 		msg.Err("svc: warning: unable to chdir to ", dir, ": ", errstr.Str(err))
 		return
 	}
-	fd, err := unix.Open("supervise/control", unix.O_WRONLY|openFlags, 0)
-	if err != nil {
-		if err == unix.ENXIO {
-			msg.Err("svc: warning: unable to control ", dir, ": supervise not running")
-		} else {
-			msg.Err("svc: warning: unable to control ", dir, ": ", errstr.Str(err))
-		}
-		return
-	}
-	defer unix.Close(fd)
-	unix.SetNonblock(fd, false)
-	b := []byte(data)
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n <= 0 {
-			if err == nil {
-				err = unix.EIO
-			}
-			msg.Err("svc: warning: error writing commands to ", dir, ": ", errstr.Str(err))
-			return
-		}
-		b = b[n:]
+	err := supervise.SendAll("", data)
+	var e *supervise.OpError
+	switch {
+	case err == nil:
+	case supervise.NotRunning(err):
+		msg.Err("svc: warning: unable to control ", dir, ": supervise not running")
+	case errors.As(err, &e) && e.Op == "open":
+		msg.Err("svc: warning: unable to control ", dir, ": ", errstr.Str(e.Err))
+	case errors.As(err, &e):
+		msg.Err("svc: warning: error writing commands to ", dir, ": ", errstr.Str(e.Err))
 	}
 }
 
@@ -162,33 +148,21 @@ func svstatOne(dir string) string {
 		return "unable to chdir: " + errstr.Str(err)
 	}
 	normallyUp := false
-	var st unix.Stat_t
-	if err := unix.Stat("down", &st); err != nil {
+	if err := sysio.RawStat(supervise.DownFile); err != nil {
 		if err != unix.ENOENT {
-			return "unable to stat down: " + errstr.Str(err)
+			return "unable to stat " + supervise.DownFile + ": " + errstr.Str(err)
 		}
 		normallyUp = true
 	}
-	fd, err := unix.Open("supervise/ok", unix.O_WRONLY|openFlags, 0)
-	if err != nil {
-		if err == unix.ENXIO {
+	if err := supervise.Running(""); err != nil {
+		if supervise.NotRunning(err) {
 			return "supervise not running"
 		}
-		return "unable to open supervise/ok: " + errstr.Str(err)
+		return err.Error()
 	}
-	unix.Close(fd)
-	fd, err = unix.Open("supervise/status", unix.O_RDONLY|openFlags, 0)
-	if err != nil {
-		return "unable to open supervise/status: " + errstr.Str(err)
-	}
-	var buf [18]byte
-	n, err := unix.Read(fd, buf[:])
-	unix.Close(fd)
-	if err != nil {
-		return "unable to read supervise/status: " + errstr.Str(err)
-	}
-	if n < len(buf) {
-		return "unable to read supervise/status: bad format"
+	var buf [supervise.DaemontoolsSize]byte
+	if err := supervise.ReadStatus("", buf[:]); err != nil {
+		return err.Error()
 	}
 	return StatText(buf[:], tai64.Now().Sec, normallyUp)
 }
@@ -196,9 +170,9 @@ func svstatOne(dir string) string {
 // StatText renders svstat's text for the first 18 bytes of a status
 // record (daemontools' layout), at TAI64 second now.
 func StatText(b []byte, now uint64, normallyUp bool) string {
-	var full [status.Size]byte
+	var full supervise.Buf
 	copy(full[:], b)
-	r, _ := status.Decode(full[:])
+	r := full.Record()
 	when := r.Since.Sec
 	if now < when {
 		when = now
@@ -217,10 +191,10 @@ func StatText(b []byte, now uint64, normallyUp bool) string {
 	if r.PID != 0 && r.Paused {
 		s += ", paused"
 	}
-	if r.PID == 0 && r.Want == 'u' {
+	if r.PID == 0 && r.Want == supervise.WantUp {
 		s += ", want up"
 	}
-	if r.PID != 0 && r.Want == 'd' {
+	if r.PID != 0 && r.Want == supervise.WantDown {
 		s += ", want down"
 	}
 	return s

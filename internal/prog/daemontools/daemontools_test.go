@@ -12,17 +12,17 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/internal/testenv"
 )
 
 func record(since uint64, pid int, paused bool, want byte) []byte {
-	r := status.Record{Since: tai64.N{Sec: since}, PID: pid, Paused: paused, Want: want, State: status.Run}
+	r := supervise.Record{Since: tai64.N{Sec: since}, PID: pid, Paused: paused, Want: want, State: supervise.Run}
 	if pid == 0 {
-		r.State = status.Down
+		r.State = supervise.Down
 	}
-	var b [status.Size]byte
+	var b [supervise.Size]byte
 	r.Encode(&b)
 	return b[:]
 }
@@ -240,12 +240,12 @@ func supervised(dir string) bool {
 	return true
 }
 
-func statusOf(t *testing.T, dir string) status.Record {
+func statusOf(t *testing.T, dir string) supervise.Record {
 	b, err := os.ReadFile(filepath.Join(dir, "supervise", "status"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := status.Decode(b)
+	r, err := supervise.Decode(b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,16 +263,16 @@ func TestAgainstRunsv(t *testing.T) {
 	svc, svok, svstat := testenv.Bin(t, "svc"), testenv.Bin(t, "svok"), testenv.Bin(t, "svstat")
 	steps := []struct {
 		opt   string
-		cond  func(status.Record) bool
+		cond  func(supervise.Record) bool
 		stat  string // svstat's line (seconds and pid normalised)
 		title string
 	}{
-		{"-d", func(r status.Record) bool { return r.PID == 0 && r.Want == 'd' }, "./s: down N seconds, normally up", "down"},
-		{"-u", func(r status.Record) bool { return r.PID != 0 && r.Want == 'u' && r.State == status.Run }, "./s: up (pid N) N seconds", "up"},
-		{"-p", func(r status.Record) bool { return r.PID != 0 && r.Paused }, "./s: up (pid N) N seconds, paused", "pause"},
-		{"-c", func(r status.Record) bool { return r.PID != 0 && !r.Paused }, "./s: up (pid N) N seconds", "continue"},
-		{"-k", func(r status.Record) bool { return r.PID != 0 && r.State == status.Run }, "./s: up (pid N) N seconds", "kill (restarted)"},
-		{"-o", func(r status.Record) bool { return r.PID != 0 && r.Want == 'd' }, "./s: up (pid N) N seconds, want down", "once"},
+		{"-d", func(r supervise.Record) bool { return r.PID == 0 && r.Want == 'd' }, "./s: down N seconds, normally up", "down"},
+		{"-u", func(r supervise.Record) bool { return r.PID != 0 && r.Want == 'u' && r.State == supervise.Run }, "./s: up (pid N) N seconds", "up"},
+		{"-p", func(r supervise.Record) bool { return r.PID != 0 && r.Paused }, "./s: up (pid N) N seconds, paused", "pause"},
+		{"-c", func(r supervise.Record) bool { return r.PID != 0 && !r.Paused }, "./s: up (pid N) N seconds", "continue"},
+		{"-k", func(r supervise.Record) bool { return r.PID != 0 && r.State == supervise.Run }, "./s: up (pid N) N seconds", "kill (restarted)"},
+		{"-o", func(r supervise.Record) bool { return r.PID != 0 && r.Want == 'd' }, "./s: up (pid N) N seconds, want down", "once"},
 	}
 	norm := regexp.MustCompile(`\(pid [0-9]+\) [0-9]+ seconds|down [0-9]+ seconds`)
 	normalise := func(s string) string {

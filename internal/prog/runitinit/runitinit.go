@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"gorunit/internal/errstr"
 	"gorunit/internal/initfiles"
 	"gorunit/internal/msg"
 	"gorunit/internal/selfexe"
@@ -40,7 +41,7 @@ func Main(args []string) int {
 		create(stopit)
 		chmod(stopit, 0o100)
 		if err := unix.Chmod(reboot, 0); err != nil && err != unix.ENOENT {
-			die("unable to chmod ", reboot, ": ", msg.E(err))
+			die("unable to chmod ", reboot, ": ", errstr.Str(err))
 		}
 	case arg != "" && arg[0] == '6':
 		create(stopit)
@@ -69,7 +70,7 @@ func execRunit() {
 		}
 	}
 	err := syscall.Exec(runit, argv, os.Environ())
-	die("unable to start runit: ", msg.E(err))
+	die("unable to start runit: ", errstr.Str(err))
 }
 
 func create(path string) {
@@ -77,14 +78,14 @@ func create(path string) {
 	if err != nil {
 		// runit closes the result of the failed open: the error it
 		// reports is close(-1)'s.
-		die("unable to create ", path, ": ", msg.E(unix.EBADF))
+		die("unable to create ", path, ": ", errstr.Str(unix.EBADF))
 	}
 	unix.Close(fd)
 }
 
 func chmod(path string, mode uint32) {
 	if err := unix.Chmod(path, mode); err != nil {
-		die("unable to chmod ", path, ": ", msg.E(err))
+		die("unable to chmod ", path, ": ", errstr.Str(err))
 	}
 }
 

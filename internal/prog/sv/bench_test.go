@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 )
 
 // BenchmarkStatus100 is `sv status` over 100 services, in process (without
@@ -24,7 +24,7 @@ func BenchmarkStatus100(b *testing.B) {
 	args := []string{"sv", "status"}
 	for i := 0; i < 100; i++ {
 		name := "s" + strconv.Itoa(i)
-		f := fakeSv{status: rec(1000+i, false, 'u', false, status.Run)}
+		f := fakeSv{status: rec(1000+i, false, 'u', false, supervise.Run)}
 		svc := filepath.Join(dir, name)
 		if err := os.MkdirAll(svc, 0o755); err != nil {
 			b.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 )
 
 // Cross-compatibility: for every case, runit's sv and ours each run
@@ -36,7 +36,7 @@ const (
 // setup brings a world into a state.
 type setup func(w *world) error
 
-func isUp(r status.Record) bool { return r.PID != 0 && r.State == status.Run }
+func isUp(r supervise.Record) bool { return r.PID != 0 && r.State == supervise.Run }
 
 // started writes the files and starts runsv on svc.
 func started(files map[string]string, then func(w *world) error) setup {
@@ -70,7 +70,7 @@ func waitUp(w *world) error {
 // waitDown waits for runsv to write the status of svc (down, because of a
 // down file), then removes the down file.
 func waitDown(w *world) error {
-	if err := w.until("svc", "status", func(status.Record) bool { return true }); err != nil {
+	if err := w.until("svc", "status", func(supervise.Record) bool { return true }); err != nil {
 		return err
 	}
 	if err := os.Remove(filepath.Join(w.dir, "svc", "down")); err != nil {
@@ -94,7 +94,7 @@ func send(c string) func(w *world) error {
 	return func(w *world) error { return w.control("svc", c) }
 }
 
-func until(what string, cond func(status.Record) bool) func(w *world) error {
+func until(what string, cond func(supervise.Record) bool) func(w *world) error {
 	return func(w *world) error { return w.until("svc", what, cond) }
 }
 
@@ -102,12 +102,12 @@ var (
 	stUp           = started(svcFiles("run", runIgnoring), waitUp)
 	stDown         = started(svcFiles("run", runSleep, "down", ""), waitDown)
 	stNormallyDown = started(svcFiles("run", runSleep, "down", ""), then(
-		until("status", func(status.Record) bool { return true }), send("u"), waitUp))
-	stPaused   = started(svcFiles("run", runSleep), then(waitUp, send("p"), until("paused", func(r status.Record) bool { return r.Paused })))
-	stWantDown = started(svcFiles("run", runSleep), then(waitUp, send("o"), until("want down", func(r status.Record) bool { return r.Want == 'd' })))
-	stGotTerm  = started(svcFiles("run", runStubborn), then(waitUp, send("d"), until("got TERM", func(r status.Record) bool { return r.Term })))
+		until("status", func(supervise.Record) bool { return true }), send("u"), waitUp))
+	stPaused   = started(svcFiles("run", runSleep), then(waitUp, send("p"), until("paused", func(r supervise.Record) bool { return r.Paused })))
+	stWantDown = started(svcFiles("run", runSleep), then(waitUp, send("o"), until("want down", func(r supervise.Record) bool { return r.Want == 'd' })))
+	stGotTerm  = started(svcFiles("run", runStubborn), then(waitUp, send("d"), until("got TERM", func(r supervise.Record) bool { return r.Term })))
 	stFinish   = started(svcFiles("run", runSleep, "finish", finishSlow), then(waitUp, send("d"),
-		until("finish", func(r status.Record) bool { return r.State == status.Finish && r.PID != 0 })))
+		until("finish", func(r supervise.Record) bool { return r.State == supervise.Finish && r.PID != 0 })))
 	stLog = started(svcFiles("run", runSleep, "log/run", logCat), then(waitUp, func(w *world) error {
 		return w.until("svc/log", "log run", isUp)
 	}))
@@ -175,7 +175,7 @@ type compatCase struct {
 
 func compatCases() []compatCase {
 	a := func(s ...string) []string { return s }
-	downAfter := until("down", func(r status.Record) bool { return r.PID == 0 && r.State == status.Down })
+	downAfter := until("down", func(r supervise.Record) bool { return r.PID == 0 && r.State == supervise.Down })
 	return []compatCase{
 		// up
 		{name: "up/status", state: stUp, args: a("status", "svc"), stdout: "run: svc: (pid N) Ns\n"},

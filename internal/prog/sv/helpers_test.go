@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/testenv"
 )
 
@@ -231,17 +231,17 @@ func holders(path string) string {
 	return strings.Join(out, "; ")
 }
 
-func (w *world) status(name string) (status.Record, error) {
+func (w *world) status(name string) (supervise.Record, error) {
 	b, err := os.ReadFile(filepath.Join(w.dir, name, "supervise", "status"))
 	if err != nil {
-		return status.Record{}, err
+		return supervise.Record{}, err
 	}
-	return status.Decode(b)
+	return supervise.Decode(b)
 }
 
 // until waits (with the test deadline) for the status of name to satisfy
 // cond.
-func (w *world) until(name, what string, cond func(status.Record) bool) error {
+func (w *world) until(name, what string, cond func(supervise.Record) bool) error {
 	end := time.Now().Add(testenv.Deadline)
 	for {
 		r, err := w.status(name)

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 
@@ -136,15 +136,15 @@ func TestLine(t *testing.T) {
 		name  string
 		out   string
 	}{
-		{11601, status.Run, "demo", "run: demo: (pid 11601) 2s"},
-		{0x7fffffff, status.Run, "demo", "run: demo: (pid 2147483647) 2s"},
-		{0x80000000, status.Run, "demo", "run: demo: (pid 18446744071562067968) 2s"},
-		{0xffffffff, status.Finish, "a (pid 4294967295) b", "finish: a (pid 4294967295) b: (pid 18446744073709551615) 2s"},
+		{11601, supervise.Run, "demo", "run: demo: (pid 11601) 2s"},
+		{0x7fffffff, supervise.Run, "demo", "run: demo: (pid 2147483647) 2s"},
+		{0x80000000, supervise.Run, "demo", "run: demo: (pid 18446744071562067968) 2s"},
+		{0xffffffff, supervise.Finish, "a (pid 4294967295) b", "finish: a (pid 4294967295) b: (pid 18446744073709551615) 2s"},
 		{0xffffffff, 9, "x", "x: (pid 18446744073709551615) 2s"},
-		{0xffffffff, status.Down, "x", "down: x: 2s"},
+		{0xffffffff, supervise.Down, "x", "down: x: 2s"},
 	}
 	for _, c := range cases {
-		r := status.Record{Since: tai64.N{Sec: since}, PID: c.pid, Want: 'u', State: c.state}
+		r := supervise.Record{Since: tai64.N{Sec: since}, PID: c.pid, Want: 'u', State: c.state}
 		if got := line(c.name, r, since+2, false); got != c.out {
 			t.Errorf("line(%q, pid %d state %d) = %q want %q", c.name, c.pid, c.state, got, c.out)
 		}

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 	"gorunit/internal/testenv"
 )
@@ -75,7 +75,7 @@ func TestReadinessWait(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.down {
-				if err := w.until("svc", "down", func(r status.Record) bool { return r.State == status.Down }); err != nil {
+				if err := w.until("svc", "down", func(r supervise.Record) bool { return r.State == supervise.Down }); err != nil {
 					t.Fatal(err)
 				}
 			} else {

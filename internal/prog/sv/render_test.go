@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 
@@ -24,8 +24,8 @@ import (
 var future = tai64.FromTime(time.Now().Add(1000 * time.Hour))
 
 func rec(pid int, paused bool, want byte, term bool, state byte) []byte {
-	r := status.Record{Since: future, PID: pid, Paused: paused, Want: want, Term: term, State: state}
-	var b [status.Size]byte
+	r := supervise.Record{Since: future, PID: pid, Paused: paused, Want: want, Term: term, State: state}
+	var b [supervise.Size]byte
 	r.Encode(&b)
 	return b[:]
 }
@@ -54,23 +54,23 @@ type renderCase struct {
 }
 
 func renderCases() []renderCase {
-	run := func(pid int) []byte { return rec(pid, false, 'u', false, status.Run) }
-	short := rec(3, false, 'd', false, status.Down)[:19]
+	run := func(pid int) []byte { return rec(pid, false, 'u', false, supervise.Run) }
+	short := rec(3, false, 'd', false, supervise.Down)[:19]
 	return []renderCase{
 		{name: "run", main: fakeSv{status: run(11601)}, stdout: "run: svc: (pid 11601) 0s\n"},
-		{name: "down", main: fakeSv{status: rec(0, false, 'd', false, status.Down)}, stdout: "down: svc: 0s, normally up\n", lsbCode: 3},
-		{name: "down want up", main: fakeSv{status: rec(0, false, 'u', false, status.Down)}, stdout: "down: svc: 0s, normally up, want up\n", lsbCode: 3},
-		{name: "paused", main: fakeSv{status: rec(5, true, 'u', false, status.Run)}, stdout: "run: svc: (pid 5) 0s, paused\n"},
-		{name: "want down got TERM", main: fakeSv{status: rec(6, false, 'd', true, status.Run)}, stdout: "run: svc: (pid 6) 0s, want down, got TERM\n"},
-		{name: "everything", main: fakeSv{status: rec(6, true, 'd', true, status.Run)}, files: map[string]string{"down": ""}, stdout: "run: svc: (pid 6) 0s, normally down, paused, want down, got TERM\n"},
-		{name: "finish", main: fakeSv{status: rec(7, false, 'd', false, status.Finish)}, stdout: "finish: svc: (pid 7) 0s, want down\n"},
+		{name: "down", main: fakeSv{status: rec(0, false, 'd', false, supervise.Down)}, stdout: "down: svc: 0s, normally up\n", lsbCode: 3},
+		{name: "down want up", main: fakeSv{status: rec(0, false, 'u', false, supervise.Down)}, stdout: "down: svc: 0s, normally up, want up\n", lsbCode: 3},
+		{name: "paused", main: fakeSv{status: rec(5, true, 'u', false, supervise.Run)}, stdout: "run: svc: (pid 5) 0s, paused\n"},
+		{name: "want down got TERM", main: fakeSv{status: rec(6, false, 'd', true, supervise.Run)}, stdout: "run: svc: (pid 6) 0s, want down, got TERM\n"},
+		{name: "everything", main: fakeSv{status: rec(6, true, 'd', true, supervise.Run)}, files: map[string]string{"down": ""}, stdout: "run: svc: (pid 6) 0s, normally down, paused, want down, got TERM\n"},
+		{name: "finish", main: fakeSv{status: rec(7, false, 'd', false, supervise.Finish)}, stdout: "finish: svc: (pid 7) 0s, want down\n"},
 		{name: "normally down", main: fakeSv{status: run(8)}, files: map[string]string{"down": ""}, stdout: "run: svc: (pid 8) 0s, normally down\n"},
-		{name: "down, down file", main: fakeSv{status: rec(0, false, 'd', false, status.Down)}, files: map[string]string{"down": ""}, stdout: "down: svc: 0s\n", lsbCode: 3},
-		{name: "down file is a directory", main: fakeSv{status: rec(0, true, 'u', true, status.Down)}, files: map[string]string{"down/x": ""}, stdout: "down: svc: 0s, want up\n", lsbCode: 3},
+		{name: "down, down file", main: fakeSv{status: rec(0, false, 'd', false, supervise.Down)}, files: map[string]string{"down": ""}, stdout: "down: svc: 0s\n", lsbCode: 3},
+		{name: "down file is a directory", main: fakeSv{status: rec(0, true, 'u', true, supervise.Down)}, files: map[string]string{"down/x": ""}, stdout: "down: svc: 0s, want up\n", lsbCode: 3},
 		{name: "unknown state", main: fakeSv{status: rec(0, false, 'u', false, 7)}, stdout: "svc: (pid 0) 0s, normally up, want up\n", lsbCode: 3},
-		{name: "run without pid", main: fakeSv{status: rec(0, true, 'd', true, status.Run)}, stdout: "run: svc: (pid 0) 0s, normally up\n", lsbCode: 3},
-		{name: "down with pid", main: fakeSv{status: rec(9, true, 'd', true, status.Down)}, stdout: "down: svc: 0s, paused, want down, got TERM\n"},
-		{name: "want byte other", main: fakeSv{status: rec(9, false, 'x', false, status.Run)}, stdout: "run: svc: (pid 9) 0s\n"},
+		{name: "run without pid", main: fakeSv{status: rec(0, true, 'd', true, supervise.Run)}, stdout: "run: svc: (pid 0) 0s, normally up\n", lsbCode: 3},
+		{name: "down with pid", main: fakeSv{status: rec(9, true, 'd', true, supervise.Down)}, stdout: "down: svc: 0s, paused, want down, got TERM\n"},
+		{name: "want byte other", main: fakeSv{status: rec(9, false, 'x', false, supervise.Run)}, stdout: "run: svc: (pid 9) 0s\n"},
 		{name: "pid 2^31+5", main: fakeSv{status: run(0x80000005)}, stdout: "run: svc: (pid 18446744071562067973) 0s\n"},
 		{name: "pid 2^32-1", main: fakeSv{status: run(0xffffffff)}, stdout: "run: svc: (pid 18446744073709551615) 0s\n"},
 		{name: "pid 2^31-1", main: fakeSv{status: run(0x7fffffff)}, stdout: "run: svc: (pid 2147483647) 0s\n"},
@@ -89,10 +89,10 @@ func renderCases() []renderCase {
 		{name: "down file loop", main: fakeSv{status: run(13)}, files: map[string]string{"down": "->down"}, stdout: "\n", stderr: "warning: unable to stat svc/down: symbolic link loop\n", lsbCode: 4},
 		// the log part
 		{name: "log run", main: fakeSv{status: run(1)}, log: &fakeSv{status: run(2)}, stdout: "run: svc: (pid 1) 0s; run: log: (pid 2) 0s\n"},
-		{name: "log down, main run", main: fakeSv{status: run(1)}, log: &fakeSv{status: rec(0, false, 'd', false, status.Down)}, stdout: "run: svc: (pid 1) 0s; down: log: 0s, normally up\n", lsbCode: 3},
-		{name: "log run, main down", main: fakeSv{status: rec(0, false, 'd', false, status.Down)}, log: &fakeSv{status: run(2)}, stdout: "down: svc: 0s, normally up; run: log: (pid 2) 0s\n"},
-		{name: "log down file", main: fakeSv{status: run(1)}, log: &fakeSv{status: rec(0, false, 'd', false, status.Down)}, files: map[string]string{"log/down": ""}, stdout: "run: svc: (pid 1) 0s; down: log: 0s\n", lsbCode: 3},
-		{name: "log without supervise", main: fakeSv{status: rec(0, false, 'd', false, status.Down)}, files: map[string]string{"log/run": ""},
+		{name: "log down, main run", main: fakeSv{status: run(1)}, log: &fakeSv{status: rec(0, false, 'd', false, supervise.Down)}, stdout: "run: svc: (pid 1) 0s; down: log: 0s, normally up\n", lsbCode: 3},
+		{name: "log run, main down", main: fakeSv{status: rec(0, false, 'd', false, supervise.Down)}, log: &fakeSv{status: run(2)}, stdout: "down: svc: 0s, normally up; run: log: (pid 2) 0s\n"},
+		{name: "log down file", main: fakeSv{status: run(1)}, log: &fakeSv{status: rec(0, false, 'd', false, supervise.Down)}, files: map[string]string{"log/down": ""}, stdout: "run: svc: (pid 1) 0s; down: log: 0s\n", lsbCode: 3},
+		{name: "log without supervise", main: fakeSv{status: rec(0, false, 'd', false, supervise.Down)}, files: map[string]string{"log/run": ""},
 			stdout: "down: svc: 0s, normally up; warning: svc/log: unable to open supervise/ok: file does not exist\ndown: log: 0s, normally up\n", code: 1, lsbCode: 3},
 		{name: "log runsv not running", main: fakeSv{status: run(1)}, log: &fakeSv{status: run(2), noRunsv: true}, stdout: "run: svc: (pid 1) 0s; fail: svc/log: runsv not running\n", code: 1},
 		{name: "log short status", main: fakeSv{status: run(1)}, log: &fakeSv{status: short}, stdout: "run: svc: (pid 1) 0s; warning: svc/log: unable to read supervise/status: bad format\nrun: log: (pid 3) 0s, want down\n", code: 1},

@@ -6,7 +6,7 @@
 //
 // Output, exit codes and quirks follow runit 2.1.2 (Debian 2.1.2-54),
 // section 5 of the specification. The only deliberate difference is that
-// the wait loop also wakes up when runsv rewrites supervise/status or exits
+// the wait loop also wakes up when runsv rewrites its status file or exits
 // (inotify), so it notices changes sooner than runit's 0.42 s poll, never
 // later.
 package sv
@@ -21,7 +21,8 @@ import (
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 	"gorunit/internal/sgetopt"
-	"gorunit/internal/status"
+	"gorunit/internal/supervise"
+	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 )
 
@@ -36,7 +37,7 @@ const (
 // What the command does to each service before waiting.
 const (
 	actNone    = iota // check: nothing is sent
-	actControl        // write acts to supervise/control
+	actControl        // write acts to the control FIFO
 	actStatus         // print the status line
 )
 
@@ -117,79 +118,26 @@ func parseArgs(argv []string, svwait string, haveSvwait, quiet bool) (*config, s
 	return c, action, nil
 }
 
-// command sets act, acts, waits and kill from the command word; false
-// means a usage error.
+// command sets act, acts, waits and kill from the command word (as
+// supervise.SvCommand reads it); false means a usage error.
 func (c *config) command(action string) bool {
-	if action == "" {
+	a, ok := supervise.SvCommand(action)
+	if !ok {
 		return false
 	}
-	one := func() {
-		c.acts = action[:1]
-		c.waits = c.verbose
+	switch a.Kind {
+	case supervise.SvStatus:
+		if c.lsb && action != "status" {
+			return false
+		}
+		c.act, c.acts, c.waits = actStatus, a.Bytes, false
+		return true
+	case supervise.SvCheck:
+		c.act = actNone
 	}
-	switch action[0] {
-	case 'x', 'e':
-		c.acts = "x"
+	c.acts, c.kill = a.Bytes, a.Force
+	if !a.Always {
 		c.waits = c.verbose
-	case 'X', 'E':
-		c.acts, c.kill = "x", true
-	case 'D':
-		c.acts, c.kill = "d", true
-	case 'T':
-		c.acts, c.kill = "tc", true
-	case 'c':
-		if action == "check" {
-			c.act, c.acts = actNone, "C"
-			break
-		}
-		one()
-	case 't':
-		if action == "try-restart" {
-			c.acts = "tc"
-			break
-		}
-		one()
-	case 'u', 'd', 'o', 'p', 'h', 'a', 'i', 'k', 'q', '1', '2':
-		one()
-	case 's':
-		switch action {
-		case "shutdown":
-			c.acts = "x"
-		case "start":
-			c.acts = "u"
-		case "stop":
-			c.acts = "d"
-		default:
-			if c.lsb && action != "status" {
-				return false
-			}
-			c.act, c.acts, c.waits = actStatus, "s", false
-		}
-	case 'r':
-		switch action {
-		case "restart":
-			c.acts = "tcu"
-		case "reload":
-			c.acts = "h"
-		default:
-			return false
-		}
-	case 'f':
-		switch action {
-		case "force-reload":
-			c.acts = "tc"
-		case "force-restart":
-			c.acts = "tcu"
-		case "force-shutdown":
-			c.acts = "x"
-		case "force-stop":
-			c.acts = "d"
-		default:
-			return false
-		}
-		c.kill = true
-	default:
-		return false
 	}
 	return true
 }
@@ -222,7 +170,7 @@ type sv struct {
 	done  int    // s.out[:done] is ready to be written
 	cur   string // service being handled, for messages
 	islog bool   // handling <service>/log in the status command
-	st    [status.Size]byte
+	st    supervise.Buf
 	out   []byte // stdout buffer, written at runit's flush points
 }
 
@@ -361,7 +309,7 @@ func (s *sv) enter(name string, full bool) bool {
 
 func (s *sv) chdir(dir string) error {
 	s.away = true
-	return rawChdir(dir)
+	return sysio.RawChdir(dir)
 }
 
 // home returns to the directory sv was started in, if it left it.
@@ -470,56 +418,60 @@ func (s *sv) fatal(m string, err error) {
 	panic(exitNow(100))
 }
 
-// statusGet checks that runsv runs and reads supervise/status into s.st:
+// statusGet checks that runsv runs and reads the status file into s.st:
 // 1 on success, 0 if runsv is not running, -1 on errors (all reported).
 func (s *sv) statusGet() int {
-	fd, err := rawOpen("supervise/ok", unix.O_WRONLY|unix.O_NONBLOCK)
-	if err != nil {
-		if err == unix.ENXIO {
-			if s.acts[0] == 'x' {
-				s.ok("runsv not running")
-			} else {
-				s.failx("runsv not running")
-			}
-			return 0
-		}
-		s.warn("unable to open supervise/ok", err)
-		return -1
+	err := supervise.Running("")
+	if err == nil {
+		// One read straight into the buffer, like runit: a longer file
+		// is accepted, a short one leaves the buffer partly overwritten.
+		err = supervise.ReadStatus("", s.st[:])
 	}
-	rawClose(fd)
-	fd, err = rawOpen("supervise/status", unix.O_RDONLY|unix.O_NONBLOCK)
-	if err != nil {
-		s.warn("unable to open supervise/status", err)
-		return -1
-	}
-	// One read straight into the buffer, like runit: a longer file is
-	// accepted, a short one leaves the buffer partly overwritten.
-	n, err := rawRead(fd, s.st[:])
-	rawClose(fd)
 	switch {
-	case err != nil:
-		s.warn("unable to read supervise/status", err)
-		return -1
-	case n != status.Size:
-		s.warn("unable to read supervise/status: bad format", nil)
-		return -1
+	case err == nil:
+		return 1
+	case supervise.NotRunning(err):
+		s.notRunning(s.acts[0])
+		return 0
 	}
-	return 1
+	s.warnOp(err)
+	return -1
 }
 
-func (s *sv) record() status.Record {
-	r, _ := status.Decode(s.st[:])
-	return r
+// notRunning reports a service without runsv: fine for exit (c), a
+// failure otherwise.
+func (s *sv) notRunning(c byte) {
+	if c == supervise.CmdExit {
+		s.ok("runsv not running")
+	} else {
+		s.failx("runsv not running")
+	}
 }
+
+// warnOp reports a failed supervise call (an *supervise.OpError) with
+// runit's message.
+func (s *sv) warnOp(err error) {
+	e, ok := err.(*supervise.OpError)
+	switch {
+	case !ok:
+		s.warn(err.Error(), nil)
+	case e.Err == supervise.ErrFormat:
+		s.warn(e.Error(), nil)
+	default:
+		s.warn(e.What(), e.Err)
+	}
+}
+
+func (s *sv) record() supervise.Record { return s.st.Record() }
 
 // statusPrint appends the status line of the current directory's service
 // under name (without newline): 1 if it has a process, 2 if not, 0 if the
 // down file could not be checked (then nothing is printed).
 func (s *sv) statusPrint(name string) int {
 	normallyUp := false
-	if err := rawStat("down"); err != nil {
+	if err := sysio.RawStat(supervise.DownFile); err != nil {
 		if err != unix.ENOENT {
-			s.errLine("warning: unable to stat ", s.cur, "/down: ", errstr.Str(err))
+			s.errLine("warning: unable to stat ", s.cur, "/"+supervise.DownFile+": ", errstr.Str(err))
 			return 0
 		}
 		normallyUp = true
@@ -546,7 +498,7 @@ func (s *sv) status() int {
 		return 0
 	}
 	rc := s.statusPrint(s.cur)
-	if err := s.chdir("log"); err != nil {
+	if err := s.chdir(supervise.LogDir); err != nil {
 		if err != unix.ENOENT {
 			s.outs("; ")
 			s.islog = true
@@ -580,48 +532,36 @@ func (s *sv) status() int {
 	return rc
 }
 
-// control writes a to supervise/control unless the service already wants
+// control writes a to the control FIFO unless the service already wants
 // what a asks for: 1 written, 0 skipped, -1 failed (reported).
 func (s *sv) control(a string) int {
 	if s.statusGet() <= 0 {
 		return -1
 	}
-	if s.st[17] == a[0] && (a[0] != 'd' || s.st[18] == 1) {
+	if s.st.Want() == a[0] && (a[0] != supervise.CmdDown || s.st.TermIsOne()) {
 		return 0
 	}
-	fd, err := unix.Open("supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if err != unix.ENXIO {
-			s.warn("unable to open supervise/control", err)
-		} else if a[0] == 'x' {
-			s.ok("runsv not running")
+	if err := supervise.Send("", a); err != nil {
+		if supervise.NotRunning(err) {
+			s.notRunning(a[0])
 		} else {
-			s.failx("runsv not running")
+			s.warnOp(err)
 		}
-		return -1
-	}
-	n, err := unix.Write(fd, []byte(a))
-	unix.Close(fd)
-	if n != len(a) {
-		if err == nil {
-			err = unix.EAGAIN
-		}
-		s.warn("unable to write to supervise/control", err)
 		return -1
 	}
 	return 1
 }
 
-// line is status.Line with runit's rendering of pids of 2^31 and more:
+// line is supervise.Line with runit's rendering of pids of 2^31 and more:
 // runit keeps the pid in an int and prints it as an unsigned long, so the
 // value comes out sign-extended to 64 bits.
-func line(name string, r status.Record, nowSec uint64, downFile bool) string {
-	l := status.Line(name, r, nowSec, downFile)
-	if r.State == status.Down || int32(uint32(r.PID)) >= 0 {
+func line(name string, r supervise.Record, nowSec uint64, downFile bool) string {
+	l := supervise.Line(name, r, nowSec, downFile)
+	if r.State == supervise.Down || int32(uint32(r.PID)) >= 0 {
 		return l
 	}
-	at := len(status.StateWord(r.State)) + len(name) + len("(pid ") + 2
-	if status.StateWord(r.State) != "" {
+	at := len(supervise.StateWord(r.State)) + len(name) + len("(pid ") + 2
+	if supervise.StateWord(r.State) != "" {
 		at += 2
 	}
 	old := msg.Itoa(int64(r.PID))

@@ -7,6 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/supervise"
 	"gorunit/internal/tai64"
 )
 
@@ -16,7 +17,7 @@ const tick = 420 * time.Millisecond
 // waitLoop waits until every live service satisfies the conditions in
 // s.acts or its time is up. Like runit it checks every service right away,
 // then again 0.42 s after the end of each round (a "tick"); in addition a
-// service is re-checked as soon as its runsv rewrites supervise/status or
+// service is re-checked as soon as its runsv rewrites its status file or
 // exits, so success is noticed sooner. Timeouts are decided on ticks only,
 // exactly as runit does (elapsed time strictly greater than -w seconds), so
 // a timeout is reported at the same moment and with the same status as
@@ -91,7 +92,7 @@ func (s *sv) timeout() {
 	}
 	s.flush("\n")
 	if s.kill {
-		s.control("k")
+		s.control(string(supervise.CmdKill))
 	}
 }
 
@@ -104,47 +105,23 @@ func (s *sv) check() int {
 		return -1
 	}
 	for i := 0; i < len(s.acts); i++ {
-		c := s.acts[i]
+		w := supervise.WaitOf(s.acts[i])
 		if r == 0 {
-			if c == 'x' {
+			if w == supervise.WaitExit {
 				return 1
 			}
 			return -1
 		}
 		rec := s.record()
-		pid := rec.PID
-		switch c {
-		case 'x':
+		switch w.Judge(rec, s.tstart.Sec) {
+		case supervise.NotYet:
 			return 0
-		case 'u':
-			if pid == 0 || rec.State != 1 || !s.ready(rec) || !s.checkScript() {
+		case supervise.MetIfReadyAndCheck:
+			if !s.ready(rec) || !s.checkScript() {
 				return 0
 			}
-		case 'd':
-			if pid != 0 || rec.State != 0 {
-				return 0
-			}
-		case 'C':
-			if pid != 0 && (!s.ready(rec) || !s.checkScript()) {
-				return 0
-			}
-		case 't', 'k':
-			if pid == 0 && rec.Want == 'd' {
-				break
-			}
-			if s.tstart.Sec > rec.Since.Sec || pid == 0 || s.st[18] != 0 || !s.checkScript() {
-				return 0
-			}
-		case 'o':
-			if (pid == 0 && s.tstart.Sec > rec.Since.Sec) || (pid != 0 && rec.Want != 'd') {
-				return 0
-			}
-		case 'p':
-			if pid != 0 && s.st[16] == 0 {
-				return 0
-			}
-		case 'c':
-			if pid != 0 && s.st[16] != 0 {
+		case supervise.MetIfCheck:
+			if !s.checkScript() {
 				return 0
 			}
 		}
@@ -161,11 +138,11 @@ func (s *sv) check() int {
 // warns and exits 0).
 func (s *sv) checkScript() bool {
 	var fi unix.Stat_t
-	if err := unix.Stat("check", &fi); err != nil {
+	if err := unix.Stat(supervise.CheckFile, &fi); err != nil {
 		if err == unix.ENOENT {
 			return true
 		}
-		s.errLine("warning: unable to stat ", s.cur, "/check: ", errstr.Str(err))
+		s.errLine("warning: unable to stat ", s.cur, "/"+supervise.CheckFile+": ", errstr.Str(err))
 		return false
 	}
 	s.write()
@@ -175,7 +152,7 @@ func (s *sv) checkScript() bool {
 			files[fd] = ^uintptr(0) // closed in sv: closed in the child too
 		}
 	}
-	pid, err := syscall.ForkExec("check", []string{"./check"}, &syscall.ProcAttr{
+	pid, err := syscall.ForkExec(supervise.CheckFile, []string{"./" + supervise.CheckFile}, &syscall.ProcAttr{
 		Env:   syscall.Environ(),
 		Files: files,
 	})
@@ -203,15 +180,15 @@ func (s *sv) checkScript() bool {
 	return ws>>8 == 0
 }
 
-// watcher wakes the wait loop when a runsv renames status.new to
-// supervise/status (or ready.new to supervise/ready) or closes supervise/ok, which only runsv holds open for
-// reading, i.e. exits. sv's own accesses (status read, ok opened
+// watcher wakes the wait loop when a runsv renames status.new to status
+// (or ready.new to ready) in supervise/, or closes the ok FIFO, which only
+// runsv holds open for reading, i.e. exits. sv's own accesses (status read, ok opened
 // write-only) trigger neither, so idle waiting costs one wake-up per tick.
 // A nil watcher (no inotify) just sleeps until the next tick.
 type watcher struct {
 	fd  int
 	dir map[int32][]int // watch on supervise/ -> services
-	ok  map[int32][]int // watch on supervise/ok -> services
+	ok  map[int32][]int // watch on the ok FIFO -> services
 	buf [4096]byte
 }
 
@@ -235,10 +212,10 @@ func (w *watcher) add(i int) {
 	if w == nil {
 		return
 	}
-	if wd, err := unix.InotifyAddWatch(w.fd, "supervise", unix.IN_MOVED_TO|unix.IN_ONLYDIR); err == nil {
+	if wd, err := unix.InotifyAddWatch(w.fd, supervise.Dir, unix.IN_MOVED_TO|unix.IN_ONLYDIR); err == nil {
 		w.dir[int32(wd)] = append(w.dir[int32(wd)], i)
 	}
-	if wd, err := unix.InotifyAddWatch(w.fd, "supervise/ok", unix.IN_CLOSE_NOWRITE); err == nil {
+	if wd, err := unix.InotifyAddWatch(w.fd, supervise.OKPath, unix.IN_CLOSE_NOWRITE); err == nil {
 		w.ok[int32(wd)] = append(w.ok[int32(wd)], i)
 	}
 }
@@ -334,4 +311,6 @@ func cstr(b []byte) string {
 
 // isStatusFile tells whether a file renamed into supervise/ can change
 // the outcome of a wait: status, or ready (readiness, see ready.go).
-func isStatusFile(name string) bool { return name == "status" || name == "ready" }
+func isStatusFile(name string) bool {
+	return name == supervise.StatusFile || name == supervise.ReadyFile
+}

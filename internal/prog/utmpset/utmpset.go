@@ -10,6 +10,7 @@ import (
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
 	"gorunit/internal/sgetopt"
+	"gorunit/internal/sysio"
 )
 
 // Layout of glibc's struct utmp on x86_64.
@@ -106,7 +107,7 @@ func Logout(path, line string, now int32) error {
 		if _, err := syscall.Seek(fd, -RecordSize, 1); err != nil {
 			return &Error{Text: "unable to logout line " + line + " in utmp: " + errstr.Str(err)}
 		}
-		if err := writeAll(fd, r); err != nil {
+		if err := sysio.WriteAll(fd, r); err != nil {
 			return &Error{Text: "unable to logout line " + line + " in utmp: " + errstr.Str(err)}
 		}
 		return nil
@@ -131,7 +132,7 @@ func AppendWtmp(path, line string, now int32) error {
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return &Error{Text: "unable to logout line " + line + " in wtmp: " + errstr.Str(err)}
 	}
-	if err := writeAll(fd, WtmpRecord(line, now)); err != nil {
+	if err := sysio.WriteAll(fd, WtmpRecord(line, now)); err != nil {
 		syscall.Ftruncate(fd, st.Size)
 		return &Error{Text: "unable to logout line " + line + " in wtmp: " + errstr.Str(err)}
 	}
@@ -216,18 +217,4 @@ func retry(f func() (int, error)) (int, error) {
 func readFull(fd int, b []byte) bool {
 	n, err := retry(func() (int, error) { return syscall.Read(fd, b) })
 	return err == nil && n == len(b)
-}
-
-func writeAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := retry(func() (int, error) { return syscall.Write(fd, b) })
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return syscall.EIO
-		}
-		b = b[n:]
-	}
-	return nil
 }

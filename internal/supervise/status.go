@@ -1,5 +1,7 @@
-// Package status is runit's 20-byte supervise/status record and the text
-// forms derived from it (supervise/stat and sv's status line).
+package supervise
+
+// The status record: runit's 20-byte supervise/status and the text forms
+// derived from it (supervise/stat and sv's status line).
 //
 //	offset size meaning
 //	0      8    TAI64 label of "since", big-endian
@@ -10,8 +12,8 @@
 //	18     1    1 if TERM was sent
 //	19     1    state: 0 down, 1 run, 2 finish
 //
-// The first 18 bytes are daemontools' supervise/status layout.
-package status
+// The first 18 bytes (DaemontoolsSize) are daemontools' supervise/status
+// layout.
 
 import (
 	"errors"
@@ -22,6 +24,44 @@ import (
 
 // Size is the length of the record in bytes.
 const Size = 20
+
+// DaemontoolsSize is the length of daemontools' record, the part of
+// runit's that svstat reads.
+const DaemontoolsSize = 18
+
+// Offsets of the single-byte fields; only this package indexes a record.
+const (
+	offPID    = 12
+	offPaused = 16
+	offWant   = 17
+	offTerm   = 18
+	offState  = 19
+)
+
+// Buf is a status record as read from supervise/status, undecoded. sv
+// keeps one and reads into it (a short read leaves it partly
+// overwritten, as runit's buffer is); the accessors read single fields.
+type Buf [Size]byte
+
+// Want is the want byte as stored: WantUp or WantDown (other values are
+// taken as they are).
+func (b *Buf) Want() byte { return b[offWant] }
+
+// Paused reports whether the paused byte is non-zero.
+func (b *Buf) Paused() bool { return b[offPaused] != 0 }
+
+// Term reports whether the TERM byte is non-zero.
+func (b *Buf) Term() bool { return b[offTerm] != 0 }
+
+// TermIsOne reports whether the TERM byte is exactly 1, the value runsv
+// writes; sv's "already wants down" test uses this form (runit's).
+func (b *Buf) TermIsOne() bool { return b[offTerm] == 1 }
+
+// Record decodes the buffer.
+func (b *Buf) Record() Record {
+	r, _ := Decode(b[:])
+	return r
+}
 
 // States (byte 19).
 const (
@@ -53,14 +93,14 @@ var ErrFormat = errors.New("bad format")
 func (r *Record) Encode(b *[Size]byte) {
 	r.Since.Pack(b[0:12])
 	p := uint32(r.PID)
-	b[12] = byte(p)
-	b[13] = byte(p >> 8)
-	b[14] = byte(p >> 16)
-	b[15] = byte(p >> 24)
-	b[16] = bool2byte(r.Paused)
-	b[17] = r.Want
-	b[18] = bool2byte(r.Term)
-	b[19] = r.State
+	b[offPID] = byte(p)
+	b[offPID+1] = byte(p >> 8)
+	b[offPID+2] = byte(p >> 16)
+	b[offPID+3] = byte(p >> 24)
+	b[offPaused] = bool2byte(r.Paused)
+	b[offWant] = r.Want
+	b[offTerm] = bool2byte(r.Term)
+	b[offState] = r.State
 }
 
 // Decode parses a status file's contents. Only the length is checked, as
@@ -71,11 +111,11 @@ func Decode(b []byte) (Record, error) {
 	}
 	return Record{
 		Since:  tai64.Unpack(b[0:12]),
-		PID:    int(uint32(b[12]) | uint32(b[13])<<8 | uint32(b[14])<<16 | uint32(b[15])<<24),
-		Paused: b[16] != 0,
-		Want:   b[17],
-		Term:   b[18] != 0,
-		State:  b[19],
+		PID:    int(uint32(b[offPID]) | uint32(b[offPID+1])<<8 | uint32(b[offPID+2])<<16 | uint32(b[offPID+3])<<24),
+		Paused: b[offPaused] != 0,
+		Want:   b[offWant],
+		Term:   b[offTerm] != 0,
+		State:  b[offState],
 	}, nil
 }
 
