@@ -42,8 +42,9 @@ func TestArmKillValues(t *testing.T) {
 		r, st := scratch(t, files)
 		s := &st.Main
 		before := time.Now()
-		m := stepper{st: st, now: before}
+		m := stepper{st: *st, now: before}
 		m.armKill(MainSvc, r.readConf(MainSvc, ConfTimeoutKill).TimeoutKill)
+		s = &m.st.Main
 		if c.want == 0 {
 			if !s.KillAt.IsZero() {
 				t.Errorf("timeout-kill %q: armed for %v, want never", c.value, s.KillAt.Sub(before))

@@ -351,7 +351,7 @@ func (st *State) Deadline() (time.Time, Target, Timer) {
 
 // stepper carries one step's inputs and collects its actions.
 type stepper struct {
-	st   *State
+	st   State
 	now  time.Time
 	conf Conf
 	acts []Action
@@ -364,8 +364,8 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 	if st.Exited || (e.Target == LogSvc && !st.HaveLog) {
 		return st, acts
 	}
-	m := stepper{st: &st, now: now, conf: e.Conf, acts: acts}
-	s := st.Svc(e.Target)
+	m := stepper{st: st, now: now, conf: e.Conf, acts: acts}
+	s := m.st.Svc(e.Target)
 	switch e.Kind {
 	case EvBegin:
 	case EvControl:
@@ -374,7 +374,7 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 		}
 		m.control(e.Target, e.Byte)
 	case EvTerm:
-		if st.Main.await != awaitNone {
+		if m.st.Main.await != awaitNone {
 			return st, acts
 		}
 		m.control(MainSvc, supervise.CmdExit)
@@ -405,10 +405,10 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 			m.add(Action{Kind: ActWriteReady, Target: e.Target})
 		}
 	}
-	if !st.Awaiting() {
+	if !m.st.Awaiting() {
 		m.settle()
 	}
-	return st, m.acts
+	return m.st, m.acts
 }
 
 func (m *stepper) add(a Action) { m.acts = append(m.acts, a) }
@@ -446,7 +446,7 @@ func (m *stepper) script(t Target, c byte, k cont) bool {
 // settle does what follows any event: the exit of runsv (or the log's
 // exit that comes first), then the starts that are due, the log's first.
 func (m *stepper) settle() {
-	st := m.st
+	st := &m.st
 	if st.Main.Want == supervise.InternalWantExit && st.Main.State == supervise.Down {
 		if !st.HaveLog || st.Log.Pid == 0 {
 			st.Exited = true

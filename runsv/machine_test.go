@@ -459,3 +459,19 @@ func TestMachineTransitions(t *testing.T) {
 		})
 	}
 }
+
+// TestMachineStepAllocs: a step with a reused action buffer allocates
+// nothing (the host's loop steps for every control byte).
+func TestMachineStepAllocs(t *testing.T) {
+	s := states["run"]()
+	buf := make([]Action, 0, 32)
+	n := testing.AllocsPerRun(100, func() {
+		var acts []Action
+		s.st, acts = Step(s.st, Event{Kind: EvControl, Byte: 'p'}, s.now, buf[:0])
+		s.st, acts = Step(s.st, Event{Kind: EvScriptDone, OK: false}, s.now, acts[:0])
+		s.st, _ = Step(s.st, Event{Kind: EvControl, Byte: 'u'}, s.now, acts[:0])
+	})
+	if n != 0 {
+		t.Fatalf("%v allocations per step", n)
+	}
+}
