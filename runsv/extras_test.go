@@ -151,3 +151,28 @@ func TestBackoff(t *testing.T) {
 	}
 	w.run("exit", "flaky")
 }
+
+// TestReadinessFlood: a service that writes a line of more than 4096
+// bytes on its notification-fd never becomes ready; runsv closes the pipe
+// with a warning and goes on answering commands.
+func TestReadinessFlood(t *testing.T) {
+	testenv.RequireRoot(t)
+	w := newWorld(t)
+	dir := w.service("flood", map[string]string{
+		"notification-fd": "4\n",
+		"run":             "#!/bin/sh\nprintf '%5000s\\n' x >&4\necho wrote > ../wrote\nexec sleep 100 4>&-\n",
+	})
+	p := w.start(testenv.Bin(t, "runsv"), "flood")
+	testenv.WaitFor(t, testenv.Deadline, "the warning", func() bool {
+		return strings.Contains(p.output(), "runsv flood: warning: notification-fd: readiness line longer than 4096 bytes, pipe closed\n")
+	})
+	testenv.WaitFor(t, testenv.Deadline, "the writes done", func() bool { return exists(filepath.Join(w.root, "wrote")) })
+	out, _, code := w.run("-v", "pause", "flood")
+	if code != 0 || !strings.Contains(out, "paused") {
+		t.Fatalf("sv pause after the flood: %q exit %d", out, code)
+	}
+	if exists(filepath.Join(dir, "supervise/ready")) {
+		t.Fatal("ready after a line longer than the limit")
+	}
+	w.run("exit", "flood")
+}

@@ -14,33 +14,46 @@ import (
 	"os"
 	"os/signal"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/sigact"
-	status "gorunit/internal/supervise"
-	"gorunit/internal/tai64"
+	"gorunit/internal/supervise"
 	"gorunit/reaper"
 )
 
-// Runsv is the state of one runsv process.
+// Runsv is one runsv process: the host of one machine (machine.go). It
+// owns every descriptor and child and is the only place with system calls.
 type Runsv struct {
 	dir     string // the directory argument, as given (for messages)
 	env     []string
-	main    service
-	log     service
-	haveLog bool
+	st      State    // the machine
+	acts    []Action // reused for every step
+	io      [2]svcIO // per Target
 	logpipe [2]int
 
-	self     [2]int // self-pipe: SIGCHLD and SIGTERM write a byte
-	gotTerm  atomic.Bool
-	reaper   *reaper.Reaper
-	lastExit reaper.Exit // wait status of the last ./run, for ./finish
+	sigs    chan os.Signal
+	self    [2]int // self-pipe: SIGTERM (and SIGCHLD without pidfds) write a byte
+	gotTerm atomic.Bool
+	reaper  *reaper.Reaper
 
-	logExiting bool // the log has been told to exit and the pipe closed
+	// Exits collected by the reaper, not yet given to the machine (one
+	// process per service at a time).
+	exits  [2]reaper.Exit
+	exited [2]bool
+	onExit [2]func(reaper.Exit)
+
+	timers   [2][2]time.Time // armed timers, by Target and Timer
+	fds      [7]unix.PollFd
+	sigchld  bool // SIGCHLD is watched: the kernel gave no pidfd
+	exitCode int  // -1 until ActExit
+	statText [36]string
+	buf      [readyRead]byte
 }
 
 // Main runs runsv with the given argv and returns its exit code (it only
@@ -54,12 +67,12 @@ func Main(args []string) int {
 		msg.Usage(1, prog, " dir")
 	}
 	r := &Runsv{dir: args[1], reaper: reaper.New(), env: lean.Init(),
-		logpipe: [2]int{-1, -1}}
-	r.main.sup = "supervise/"
-	r.log.sup = "log/supervise/"
-	r.log.base = "log/"
-	r.log.isLog = true
-	r.main.readyR, r.log.readyR = -1, -1
+		logpipe: [2]int{-1, -1}, exitCode: -1}
+	r.io[MainSvc].init(supervise.Prefix, "")
+	r.io[LogSvc].init(supervise.LogPrefix, supervise.LogDir+"/")
+	r.onExit[MainSvc] = r.mainExit
+	r.onExit[LogSvc] = r.logExit
+	r.acts = make([]Action, 0, 32)
 	r.setup()
 	return r.loop()
 }
@@ -80,68 +93,61 @@ func (r *Runsv) fatal(parts ...string) {
 // setup follows runit's start-up order, so that errors show the same way.
 func (r *Runsv) setup() {
 	if err := unix.Pipe2(r.self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		r.fatal("unable to create selfpipe: ", msg.E(err))
+		r.fatal("unable to create selfpipe: ", errstr.Str(err))
 	}
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, unix.SIGCHLD, unix.SIGTERM)
-	go r.forwardSignals(sigs)
+	// Child exits wake the loop through pidfds; SIGTERM through the
+	// self-pipe (the Go runtime handles signals on a thread of its own).
+	r.sigs = make(chan os.Signal, 4)
+	signal.Notify(r.sigs, unix.SIGTERM)
+	go r.forwardSignals()
 	// Every other signal does what it does to runit's runsv, but for
 	// SIGPIPE: a warning to a log pipe nobody reads fails, runsv goes on.
 	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
 
 	if err := unix.Chdir(r.dir); err != nil {
-		r.fatal("unable to change to directory: ", msg.E(err))
+		r.fatal("unable to change to directory: ", errstr.Str(err))
 	}
-	r.main.state = status.Down
-	r.main.want = status.InternalWantUp
-	if exists("down") {
-		r.main.want = status.InternalWantDown
-	}
+	haveLog, logDown := false, false
 	var st unix.Stat_t
-	switch err := unix.Stat("log", &st); {
+	switch err := unix.Stat(supervise.LogDir, &st); {
 	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR:
-		r.haveLog = true
-		r.log.state = status.Down
-		r.log.want = status.InternalWantUp
-		if exists("log/down") {
-			r.log.want = status.InternalWantDown
-		}
+		haveLog = true
+		logDown = exists(supervise.LogDir + "/" + supervise.DownFile)
 		if err := unix.Pipe2(r.logpipe[:], unix.O_CLOEXEC); err != nil {
-			r.fatal("unable to create log pipe: ", msg.E(err))
+			r.fatal("unable to create log pipe: ", errstr.Str(err))
 		}
 	case err == nil:
 		r.warn("./log: not a directory.")
 	case err != unix.ENOENT:
-		r.warn("unable to stat() ./log: : ", msg.E(err))
+		r.warn("unable to stat() ./log: : ", errstr.Str(err))
 	}
-	now := tai64.Now()
-	r.main.since, r.log.since = now, now
+	r.st = New(haveLog, exists(supervise.DownFile), logDown, time.Now())
 	// runit writes a pid file on a pid change, and counts start-up as one
 	// for the main service only: log/supervise/pid appears once the
 	// logger first runs.
-	r.main.pidWritten, r.log.pidWritten = -1, 0
+	r.io[MainSvc].pidWritten, r.io[LogSvc].pidWritten = -1, 0
 
-	r.mkSupervise("supervise", "")
-	r.main.lock = r.lockFile("supervise/lock", true)
-	if r.haveLog {
-		r.mkSupervise("log/supervise", "log/")
-		r.log.lock = r.lockFile("log/supervise/lock", false)
+	r.mkSupervise(supervise.Dir, "")
+	r.io[MainSvc].lock = r.lockFile(supervise.LockPath, true)
+	if haveLog {
+		r.mkSupervise(supervise.LogPrefix[:len(supervise.LogPrefix)-1], supervise.LogDir+"/")
+		r.io[LogSvc].lock = r.lockFile(supervise.LogPrefix+supervise.LockFile, false)
 	}
-	r.openControl(&r.main)
-	r.writeStatus(&r.main)
-	if r.haveLog {
-		r.openControl(&r.log)
-		r.writeStatus(&r.log)
+	r.openControl(MainSvc)
+	r.writeStatus(MainSvc, r.st.Main.Snapshot())
+	if haveLog {
+		r.openControl(LogSvc)
+		r.writeStatus(LogSvc, r.st.Log.Snapshot())
 	}
-	r.main.ok = r.openOK("supervise/ok")
-	if r.haveLog {
-		r.log.ok = r.openOK("log/supervise/ok")
+	r.io[MainSvc].ok = r.openOK(supervise.OKPath)
+	if haveLog {
+		r.io[LogSvc].ok = r.openOK(supervise.LogPrefix + supervise.OKFile)
 	}
 }
 
-func (r *Runsv) forwardSignals(sigs chan os.Signal) {
+func (r *Runsv) forwardSignals() {
 	one := []byte{0}
-	for s := range sigs {
+	for s := range r.sigs {
 		if s == unix.SIGTERM {
 			r.gotTerm.Store(true)
 		}
@@ -169,7 +175,7 @@ func (r *Runsv) mkSupervise(path, base string) {
 	n, err := unix.Readlink(path, buf)
 	if err != nil {
 		if err != unix.ENOENT && err != unix.EINVAL {
-			r.fatal("unable to readlink ./", path, ": ", msg.E(err))
+			r.fatal("unable to readlink ./", path, ": ", errstr.Str(err))
 		}
 		return
 	}
@@ -186,7 +192,7 @@ func (r *Runsv) mkSupervise(path, base string) {
 func (r *Runsv) lockFile(path string, nonblock bool) int {
 	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0600)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	how := unix.LOCK_EX
 	if nonblock {
@@ -199,35 +205,36 @@ func (r *Runsv) lockFile(path string, nonblock bool) int {
 		}
 	}
 	if err != nil {
-		r.fatal("unable to lock ", path, ": ", msg.E(err))
+		r.fatal("unable to lock ", path, ": ", errstr.Str(err))
 	}
 	return fd
 }
 
 func (r *Runsv) mkfifo(path string) {
 	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
-		r.fatal("unable to mkfifo ", path, ": ", msg.E(err))
+		r.fatal("unable to mkfifo ", path, ": ", errstr.Str(err))
 	}
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
-		r.fatal("unable to stat ", path, ": ", msg.E(err))
+		r.fatal("unable to stat ", path, ": ", errstr.Str(err))
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		r.fatal(path, " exists but is not a fifo")
 	}
 }
 
-func (r *Runsv) openControl(s *service) {
-	path := s.name("control")
+func (r *Runsv) openControl(t Target) {
+	s := &r.io[t]
+	path := s.sup + supervise.ControlFile
 	r.mkfifo(path)
 	var err error
 	s.ctlR, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	s.ctlW, err = unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 }
 
@@ -235,76 +242,70 @@ func (r *Runsv) openControl(s *service) {
 // here: an existing file of another type is opened as it is.
 func (r *Runsv) openOK(path string) int {
 	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
-		r.fatal("unable to mkfifo ", path, ": ", msg.E(err))
+		r.fatal("unable to mkfifo ", path, ": ", errstr.Str(err))
 	}
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.fatal("unable to open ", path, ": ", msg.E(err))
+		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	return fd
 }
 
-// wantsStart reports whether s should be started now (by the loop).
-func (r *Runsv) wantsStart(s *service, now time.Time) bool {
-	if s.pid != 0 || s.held(now) {
-		return false
-	}
-	if s.isLog {
-		return s.state == status.Down && s.want == status.InternalWantUp && !r.logExiting
-	}
-	return s.state == status.Finish || s.want == status.InternalWantUp || s.once
-}
-
-// loop is runsv's main loop. It returns the exit code.
+// loop is runsv's main loop: one goroutine, one blocking point (poll on
+// the self-pipe, the control FIFOs, the readiness pipes and the pidfds
+// of the children). It returns the exit code.
 func (r *Runsv) loop() int {
-	fds := make([]unix.PollFd, 0, 5)
 	var drain [64]byte
-	for {
+	r.step(Event{Kind: EvBegin})
+	for r.exitCode < 0 {
 		now := time.Now()
-		if r.haveLog && r.wantsStart(&r.log, now) {
-			r.start(&r.log)
-		}
-		if r.wantsStart(&r.main, now) {
-			r.start(&r.main)
-		}
-
 		timeout := -1
-		if r.main.npend > 0 || (r.haveLog && r.log.npend > 0) {
+		if r.io[MainSvc].pending() || r.io[LogSvc].pending() || r.exited[MainSvc] || r.exited[LogSvc] {
+			// Bytes to execute, or exits collected while a control
+			// script ran: do not sleep.
 			timeout = 0
 		} else {
-			timeout = r.holdTimeout(&r.main, now, timeout)
-			timeout = deadlineTimeout(r.main.killAt, now, timeout)
-			if r.haveLog {
-				timeout = r.holdTimeout(&r.log, now, timeout)
-				timeout = deadlineTimeout(r.log.killAt, now, timeout)
-			}
-		}
-		fds = fds[:0]
-		fds = append(fds, unix.PollFd{Fd: int32(r.self[0]), Events: unix.POLLIN})
-		fds = append(fds, unix.PollFd{Fd: int32(r.main.ctlR), Events: unix.POLLIN})
-		if r.haveLog {
-			fds = append(fds, unix.PollFd{Fd: int32(r.log.ctlR), Events: unix.POLLIN})
-		}
-		if r.main.readyR >= 0 {
-			fds = append(fds, unix.PollFd{Fd: int32(r.main.readyR), Events: unix.POLLIN})
-		}
-		if r.log.readyR >= 0 {
-			fds = append(fds, unix.PollFd{Fd: int32(r.log.readyR), Events: unix.POLLIN})
-		}
-		unix.Poll(fds, timeout)
-		for _, f := range fds[1:] {
-			if f.Revents != 0 && (int(f.Fd) == r.main.readyR || int(f.Fd) == r.log.readyR) {
-				if int(f.Fd) == r.main.readyR {
-					r.readyPoll(&r.main)
-				} else {
-					r.readyPoll(&r.log)
+			for t := range r.timers {
+				for _, at := range r.timers[t] {
+					timeout = deadlineTimeout(at, now, timeout)
 				}
 			}
 		}
+		fds := r.fds[:0]
+		fds = append(fds, unix.PollFd{Fd: int32(r.self[0]), Events: unix.POLLIN})
+		for t := MainSvc; t <= LogSvc; t++ {
+			s := &r.io[t]
+			if t == LogSvc && !r.st.HaveLog {
+				break
+			}
+			fds = append(fds, unix.PollFd{Fd: int32(s.ctlR), Events: unix.POLLIN})
+			if s.readyR >= 0 {
+				fds = append(fds, unix.PollFd{Fd: int32(s.readyR), Events: unix.POLLIN})
+			}
+			if s.pidfd >= 0 {
+				fds = append(fds, unix.PollFd{Fd: int32(s.pidfd), Events: unix.POLLIN})
+			}
+		}
+		unix.Poll(fds, timeout)
+		for _, f := range fds[1:] {
+			if f.Revents == 0 {
+				continue
+			}
+			for t := MainSvc; t <= LogSvc; t++ {
+				if int(f.Fd) == r.io[t].readyR {
+					r.readyPoll(t)
+				}
+			}
+		}
+
 		now = time.Now()
-		r.checkKill(&r.main, now)
-		if r.haveLog {
-			r.checkKill(&r.log, now)
+		for t := MainSvc; t <= LogSvc; t++ {
+			for tm := TimerHold; tm <= TimerKill; tm++ {
+				if at := r.timers[t][tm]; !at.IsZero() && !now.Before(at) {
+					r.timers[t][tm] = time.Time{}
+					r.step(Event{Kind: EvTimer, Target: t, Timer: tm})
+				}
+			}
 		}
 
 		for {
@@ -314,78 +315,77 @@ func (r *Runsv) loop() int {
 			}
 		}
 		r.reaper.Reap()
+		r.deliverExits()
 
-		if c, ok := r.nextByte(&r.main); ok {
-			r.control(&r.main, c)
+		if c, ok := r.io[MainSvc].nextByte(); ok {
+			r.step(Event{Kind: EvControl, Target: MainSvc, Byte: c})
 		}
-		if r.haveLog {
-			if c, ok := r.nextByte(&r.log); ok {
-				r.control(&r.log, c)
+		if r.st.HaveLog {
+			if c, ok := r.io[LogSvc].nextByte(); ok {
+				r.step(Event{Kind: EvControl, Target: LogSvc, Byte: c})
 			}
 		}
 		if r.gotTerm.Swap(false) {
-			r.control(&r.main, 'x')
+			r.step(Event{Kind: EvTerm})
 		}
+	}
+	return r.exitCode
+}
 
-		if r.main.want == status.InternalWantExit && r.main.state == status.Down {
-			if !r.haveLog || r.log.pid == 0 {
-				return 0
+// step gives e to the machine and carries out the actions, answering the
+// machine's questions (Start, Script) until it has none.
+func (r *Runsv) step(e Event) {
+	for r.exitCode < 0 {
+		if need := NeedConf(&e); need != 0 {
+			e.Conf = r.readConf(e.Target, need)
+		}
+		var acts []Action
+		r.st, acts = Step(r.st, e, time.Now(), r.acts[:0])
+		r.acts = acts[:0]
+		var answer bool
+		for i := range acts {
+			if r.do(&acts[i], &e) {
+				answer = true
 			}
-			if !r.logExiting {
-				r.logExiting = true
-				r.log.want = status.InternalWantExit
-				r.writeStatus(&r.log)
-				if err := unix.Close(r.logpipe[1]); err != nil {
-					r.warn("unable to close logpipe[1]: ", msg.E(err))
-				}
-				if err := unix.Close(r.logpipe[0]); err != nil {
-					r.warn("unable to close logpipe[0]: ", msg.E(err))
-				}
-			}
+		}
+		if !answer {
+			return
 		}
 	}
 }
 
-// holdTimeout lowers timeout (milliseconds, -1 for none) to the end of
-// s's restart hold, if s is waiting for it.
-func (r *Runsv) holdTimeout(s *service, now time.Time, timeout int) int {
-	if !s.held(now) || s.pid != 0 {
+// deliverExits gives the machine the exits the reaper collected.
+func (r *Runsv) deliverExits() {
+	for t := MainSvc; t <= LogSvc; t++ {
+		if r.exited[t] {
+			r.exited[t] = false
+			r.step(Event{Kind: EvExit, Target: t, Pid: r.exits[t].Pid, Status: syscall.WaitStatus(r.exits[t].Status)})
+		}
+	}
+}
+
+func (r *Runsv) mainExit(e reaper.Exit) { r.collected(MainSvc, e) }
+func (r *Runsv) logExit(e reaper.Exit)  { r.collected(LogSvc, e) }
+
+func (r *Runsv) collected(t Target, e reaper.Exit) {
+	r.exits[t], r.exited[t] = e, true
+	if s := &r.io[t]; s.pidfd >= 0 {
+		unix.Close(s.pidfd)
+		s.pidfd = -1
+	}
+}
+
+// deadlineTimeout lowers timeout (ms, -1 for none) to the time left until t.
+func deadlineTimeout(t, now time.Time, timeout int) int {
+	if t.IsZero() {
 		return timeout
 	}
-	ms := int(s.holdUntil.Sub(now)/time.Millisecond) + 1
+	ms := 0
+	if t.After(now) {
+		ms = int(t.Sub(now)/time.Millisecond) + 1
+	}
 	if timeout < 0 || ms < timeout {
 		return ms
 	}
 	return timeout
-}
-
-// nextByte returns the next pending control byte of s, reading more from
-// the FIFO when none is pending.
-func (r *Runsv) nextByte(s *service) (byte, bool) {
-	if s.ppos >= s.npend {
-		s.ppos, s.npend = 0, 0
-		n, err := unix.Read(s.ctlR, s.pending[:])
-		if err != nil || n <= 0 {
-			return 0, false
-		}
-		s.npend = n
-	}
-	// Bytes that are no command are no-ops: skip them now rather than one
-	// per loop iteration, so a flood of garbage is drained quickly.
-	for s.ppos < s.npend {
-		c := s.pending[s.ppos]
-		s.ppos++
-		if isCommand(c) {
-			return c, true
-		}
-	}
-	return 0, false
-}
-
-func isCommand(c byte) bool {
-	switch c {
-	case 'u', 'd', 'o', 'x', 't', 'k', 'p', 'c', 'h', 'a', 'i', 'q', '1', '2':
-		return true
-	}
-	return false
 }
