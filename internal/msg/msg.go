@@ -9,8 +9,6 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
-
-	"gorunit/internal/errstr"
 )
 
 // Write joins parts, appends a newline and writes the line to fd in one
@@ -42,12 +40,6 @@ func Err(parts ...string) { Write(2, parts...) }
 
 // Out writes parts to stdout as one line.
 func Out(parts ...string) { Write(1, parts...) }
-
-// E returns runit's text for err.
-//
-// Deprecated: the same function as errstr.Str, kept only until runsv/
-// (its last user) calls errstr.Str; then delete it.
-func E(err error) string { return errstr.Str(err) }
 
 // Die writes parts to stderr as one line and exits with code.
 func Die(code int, parts ...string) {
