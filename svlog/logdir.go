@@ -160,6 +160,7 @@ func (d *logdir) open() bool {
 	d.trotate = time.Now().UnixNano() + int64(d.cfg.TMax)*1e9
 	d.ok = true
 	d.opened = d.name
+	d.proc.leftover(d)
 	return true
 }
 

@@ -105,12 +105,14 @@ func (p *processor) done() {
 }
 
 // exited does the bookkeeping after the processor ended: on success (exit
-// 0, or killed by a signal, as runit counts it) the output becomes
-// base.s (0744), the input is deleted and newstate becomes state; on
-// failure the output is deleted and the processor runs again.
+// 0) the output becomes base.s (0744), the input is deleted and newstate
+// becomes state, and a file left unprocessed by an earlier svlogd is
+// queued next; on failure the output is deleted and the processor runs
+// again. A processor killed by a signal failed: runit counts it as exit 0
+// and deletes the input, losing what was not processed yet.
 func (p *processor) exited(d *logdir, e reaper.Exit) {
 	p.pid = 0
-	if e.Code() != 0 {
+	if e.Code() != 0 || e.Signaled() {
 		msg.Err("svlogd: warning: processor failed, restart: ", d.name)
 		unix.Unlinkat(p.dirfd, p.base+".t", 0)
 		p.restart = p.started + int64(restartDelay)
@@ -137,6 +139,51 @@ func (p *processor) exited(d *logdir, e reaper.Exit) {
 	}
 	d.info("processed: ", d.name, "/", p.base, ".s")
 	p.done()
+	p.leftover(d)
+}
+
+// leftover queues the oldest file an earlier svlogd left unprocessed
+// (@….u, after a kill -9 or a crash, and current renamed to @….u at open)
+// when a processor is configured and none is pending: the main loop's
+// timers (or wait) start it. A @….u whose @….s exists was processed and
+// only not deleted: it is deleted now (and newstate becomes state); a
+// half-written @….t is deleted and the file processed again. runit
+// processes only the files it rotates itself and leaves these forever.
+func (p *processor) leftover(d *logdir) {
+	if d.cfg.Processor == "" || p.pending() || d.dirfd < 0 {
+		return
+	}
+	for {
+		var oldest [27]byte
+		found := false
+		eachEntry(d.dirfd, func(name []byte) {
+			if isOld(name) && name[25] == '.' && name[26] == 'u' &&
+				(!found || string(name) < string(oldest[:])) {
+				copy(oldest[:], name)
+				found = true
+			}
+		})
+		if !found {
+			return
+		}
+		base := string(oldest[:25])
+		var st unix.Stat_t
+		if unix.Fstatat(d.dirfd, base+".s", &st, unix.AT_SYMLINK_NOFOLLOW) == nil {
+			unix.Unlinkat(d.dirfd, base+".u", 0)
+			unix.Renameat(d.dirfd, "newstate", d.dirfd, "state")
+			continue
+		}
+		unix.Unlinkat(d.dirfd, base+".t", 0)
+		fd, err := unix.Dup(d.dirfd)
+		if err != nil {
+			d.warn("unable to start processor: ", err)
+			return
+		}
+		unix.CloseOnExec(fd)
+		p.dirfd, p.base, p.cmd = fd, base, d.cfg.Processor
+		p.restart = time.Now().UnixNano()
+		return
+	}
 }
 
 // due starts a failed processor again when its restart time has come and

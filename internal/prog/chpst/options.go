@@ -61,6 +61,8 @@ type Config struct {
 	Verbose    bool
 	Root       string
 	HasRoot    bool
+	Dir        string // -C (runit 2.2): working directory, after the chroot
+	HasDir     bool
 	Nice       int64
 	EnvUser    string // -U / envuidgid account
 	HasEnvUser bool
@@ -190,7 +192,9 @@ func Parse(argv []string) (*Config, *Exit) {
 }
 
 func parseChpst(c *Config, argv []string) (*Config, *Exit) {
-	const opts = "u:U:b:e:m:d:o:p:f:c:r:t:/:n:l:L:vVP012"
+	// C: is runit 2.2's -C pwd, an addition to 2.1.2 (its usage line is
+	// left as 2.1.2's).
+	const opts = "u:U:b:e:m:d:o:p:f:c:r:t:/:C:n:l:L:vVP012"
 	p := sgetopt.New(c.OptProg, argv, opts)
 	p.Quiet = true
 	bad := func() (*Config, *Exit) { return nil, usage(c.Prog, usageChpst) }
@@ -210,6 +214,8 @@ func parseChpst(c *Config, argv []string) (*Config, *Exit) {
 			c.EnvDir, c.HasEnvDir = arg, true
 		case '/':
 			c.Root, c.HasRoot = arg, true
+		case 'C':
+			c.Dir, c.HasDir = arg, true
 		case 'n':
 			s, neg := arg, false
 			if len(s) > 0 && (s[0] == '-' || s[0] == '+') {

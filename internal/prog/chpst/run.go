@@ -76,6 +76,13 @@ func Run(c *Config, environ []string, r Resolver) int {
 			return die("unable to change root directory: " + errstr.Str(err))
 		}
 	}
+	// 3b. working directory (runit 2.2's -C: "when combined with -/, the
+	// working directory is changed after the chroot").
+	if c.HasDir {
+		if err := syscall.Chdir(c.Dir); err != nil {
+			return die("unable to change directory: " + c.Dir + ": " + errstr.Str(err))
+		}
+	}
 	// 4. nice level.
 	if c.Nice != 0 {
 		if err := nice(int32(c.Nice)); err != nil {

@@ -1,12 +1,14 @@
 // Package runsvchdir is runsvchdir: it switches runsvdir's current service
 // directory (runit-compatible): runsvchdir dir.
 //
-// It works in /etc/runit/runsvdir: the symlink "current" is made to point
-// to dir (as given) and the old symlink is kept as "previous".
+// It works in /etc/runit/runsvdir (or $RUNSVDIR if set and not empty, as
+// runit 2.3's): the symlink "current" is made to point to dir (as given)
+// and the old symlink is kept as "previous".
 package runsvchdir
 
 import (
 	"runtime"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -38,8 +40,12 @@ func Main(args []string) int {
 	if len(dir) > 0 && dir[0] == '.' {
 		return fatal(dir, ": must not start with a dot.")
 	}
-	if err := unix.Chdir(Base); err != nil {
-		return fatal("unable to chdir: ", Base, ": ", errstr.Str(err))
+	base := Base
+	if v, ok := syscall.Getenv("RUNSVDIR"); ok && v != "" {
+		base = v // runit 2.3's addition
+	}
+	if err := unix.Chdir(base); err != nil {
+		return fatal("unable to chdir: ", base, ": ", errstr.Str(err))
 	}
 	var st, cur unix.Stat_t
 	if err := unix.Stat(dir, &st); err != nil {

@@ -62,3 +62,49 @@ func TestAgainstOracle(t *testing.T) {
 		t.Logf("strace not available: system-call failure cases not compared")
 	}
 }
+
+// TestRUNSVDIR: runit 2.3's $RUNSVDIR names the base directory instead
+// of /etc/runit/runsvdir (an empty value is as if unset).
+func TestRUNSVDIR(t *testing.T) {
+	bin := testenv.Bin(t, "runsvchdir")
+	base := t.TempDir()
+	for _, d := range []string{"a", "b"} {
+		if err := os.Mkdir(filepath.Join(base, d), 0755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("a", filepath.Join(base, "current")); err != nil {
+		t.Fatal(err)
+	}
+	run := func(env ...string) (string, int) {
+		cmd := exec.Command(bin, "b")
+		cmd.Env = append([]string{"PATH=/usr/bin:/bin"}, env...)
+		out, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(out), code
+	}
+	if out, code := run("RUNSVDIR=" + base); out != "runsvchdir: b: now current.\n" || code != 0 {
+		t.Fatalf("RUNSVDIR=base: %q exit %d", out, code)
+	}
+	cur, _ := os.Readlink(filepath.Join(base, "current"))
+	prev, _ := os.Readlink(filepath.Join(base, "previous"))
+	if cur != "b" || prev != "a" {
+		t.Errorf("current -> %q, previous -> %q", cur, prev)
+	}
+	if out, code := run("RUNSVDIR=" + base + "/nosuch"); out != bin+": fatal: unable to chdir: "+base+"/nosuch: file does not exist\n" || code != 111 {
+		t.Errorf("RUNSVDIR=nosuch: %q exit %d", out, code)
+	}
+	// Empty: the default. Only its name in a failure is checked here (the
+	// oracle scenario covers the default directory itself).
+	if _, err := os.Stat(Base); err == nil {
+		return
+	}
+	if out, code := run("RUNSVDIR="); out != bin+": fatal: unable to chdir: "+Base+": file does not exist\n" || code != 111 {
+		t.Errorf("RUNSVDIR empty: %q exit %d", out, code)
+	}
+}

@@ -135,7 +135,11 @@ func (s *sv) check() int {
 // checkScript runs ./check in the current directory with stdout closed:
 // true if there is none, or it exits 0 (or is killed by a signal: runit
 // looks only at wstatus>>8), or it cannot be executed (runit's child then
-// warns and exits 0).
+// warns and exits 0). Unlike runit's, which waits for a hanging check for
+// ever whatever -w says, the check runs in its own process group, which
+// is killed (SIGKILL) when the -w time is up (giving the check at least
+// one tick): the check failed, and the wait ends with timeout at the next
+// tick (whose check gets one tick too).
 func (s *sv) checkScript() bool {
 	var fi unix.Stat_t
 	if err := unix.Stat(supervise.CheckFile, &fi); err != nil {
@@ -155,6 +159,7 @@ func (s *sv) checkScript() bool {
 	pid, err := syscall.ForkExec(supervise.CheckFile, []string{"./" + supervise.CheckFile}, &syscall.ProcAttr{
 		Env:   syscall.Environ(),
 		Files: files,
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
 	})
 	if err != nil {
 		// ForkExec reports fork and exec failures alike; only resource
@@ -165,6 +170,11 @@ func (s *sv) checkScript() bool {
 		}
 		s.errLine("warning: unable to run ", s.cur, "/check: ", errstr.Str(err))
 		return true
+	}
+	killed := !s.checkDone(pid)
+	if killed {
+		unix.Kill(-pid, unix.SIGKILL)
+		s.errLine("warning: ", s.cur, "/check: timed out, killed")
 	}
 	var ws unix.WaitStatus
 	for {
@@ -177,7 +187,36 @@ func (s *sv) checkScript() bool {
 		s.errLine("warning: unable to wait for child ", s.cur, "/check: ", errstr.Str(err))
 		return false
 	}
-	return ws>>8 == 0
+	return ws>>8 == 0 && !killed
+}
+
+// checkDone waits for the ./check child pid to exit (without reaping it)
+// until the -w time is up, but at least one tick; false if it still runs
+// then. Without pidfds (Linux < 5.3) it reports true at once and the
+// caller waits as runit does.
+func (s *sv) checkDone(pid int) bool {
+	pfd, err := unix.PidfdOpen(pid, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(pfd)
+	limit := time.Until(s.start.Add(time.Duration(s.wait) * time.Second))
+	if limit < tick {
+		limit = tick
+	}
+	end := time.Now().Add(limit)
+	fds := []unix.PollFd{{Fd: int32(pfd), Events: unix.POLLIN}}
+	for {
+		d := time.Until(end)
+		if d <= 0 {
+			return false
+		}
+		n, err := unix.Poll(fds, int((d+time.Millisecond-1)/time.Millisecond))
+		if err == unix.EINTR || (err == nil && n == 0) {
+			continue
+		}
+		return true
+	}
 }
 
 // watcher wakes the wait loop when a runsv renames status.new to status
