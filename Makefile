@@ -6,7 +6,9 @@ BIN      = bin
 LDFLAGS  = -s -w
 export CGO_ENABLED = 0
 
-# runit's commands, and chpst's personalities (symlinks to chpst).
+# runit's commands and chpst's personalities: each is a symbolic link to
+# the one multi-call binary, gorunit (cmd/gorunit), which runs the command
+# its link is named after.
 COMMANDS      = runit runit-init runsvdir runsv sv svlogd chpst tai64nlocal utmpset runsvchdir svok svc svstat multilog
 PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 
@@ -14,11 +16,11 @@ PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 
 all: build
 
-# Every main package under cmd/ into ./bin under its own name, static.
+# One static binary, ./bin/gorunit, and every name as a symlink to it.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
-	@if [ -x $(BIN)/chpst ]; then for p in $(PERSONALITIES); do ln -sf chpst $(BIN)/$$p; done; fi
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/gorunit ./cmd/gorunit
+	@for c in $(COMMANDS) $(PERSONALITIES); do ln -sfn gorunit $(BIN)/$$c; done
 
 # runit's and busybox-static's Debian binaries, extracted (not installed),
 # as the reference the tests compare against.
@@ -34,22 +36,27 @@ test: build oracle
 test-short:
 	$(GO) test -short -count=1 ./...
 
-# Installs under runit's usual (Debian) paths: /sbin/runit,
+# Installs the binary as /lib/runit/gorunit and every name at runit's
+# Debian path as a symbolic link to it: /sbin/runit,
 # /lib/runit/runit-init, $(PREFIX)/bin/{chpst,runsv,runsvdir,sv,svlogd,...},
-# $(PREFIX)/sbin/{runsvchdir,utmpset}.
+# $(PREFIX)/sbin/{runsvchdir,utmpset}. Symbolic links, not hard links: the
+# names span /sbin, /lib and /usr, which may be different file systems, and
+# a link shows what it is (ls -l, dpkg -S); the binary is on the root file
+# system, as process 1 needs. gorunit picks the command by the link's name
+# (see cmd/gorunit), so sv behind /etc/init.d/foo -> /usr/bin/sv is still
+# an LSB script and envdir etc. still chpst's personalities.
 install: build
 	install -d $(DESTDIR)/sbin $(DESTDIR)/lib/runit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
-	@for c in $(COMMANDS) $$(ls $(BIN)); do \
-	  [ -f $(BIN)/$$c ] && [ ! -L $(BIN)/$$c ] || continue; \
+	install -m 0755 $(BIN)/gorunit $(DESTDIR)/lib/runit/gorunit
+	@for c in $(COMMANDS) $(PERSONALITIES); do \
 	  case $$c in \
 	    runit) d=$(DESTDIR)/sbin ;; \
 	    runit-init) d=$(DESTDIR)/lib/runit ;; \
 	    runsvchdir|utmpset) d=$(DESTDIR)$(PREFIX)/sbin ;; \
 	    *) d=$(DESTDIR)$(PREFIX)/bin ;; \
 	  esac; \
-	  echo "install $$c -> $$d"; install -m 0755 $(BIN)/$$c $$d/$$c; \
+	  echo "link $$d/$$c -> /lib/runit/gorunit"; ln -sfn /lib/runit/gorunit $$d/$$c; \
 	done
-	@for p in $(PERSONALITIES); do ln -sf chpst $(DESTDIR)$(PREFIX)/bin/$$p; done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -79,3 +79,8 @@ func Init() []string {
 	}
 	return env
 }
+
+// Name returns the name (comm) the program was executed under before
+// Init's re-exec or runsvdir's hand-off, or "" if it was neither: the
+// command a multi-call binary must run again.
+func Name() string { return name }

@@ -98,8 +98,12 @@ func TestBuilt(t *testing.T) {
 	}{
 		{runsv, "runsv", true},
 		{testenv.Bin(t, "svlogd"), "svlogd", true},
-		{runsv, "svlogd", false},
-		{runsv, "runs", false},
+		{runsv, "svlogd", true}, // the multi-call binary is every command
+		{file("synthetic-runs", synthetic("runs")), "runsv", false},
+		{file("synthetic-runsvdir", synthetic("runsvdir")), "runsv", false},
+		{file("synthetic-runsvx", synthetic("runsvx")), "runsv", false},
+		{file("synthetic-gorunitx", synthetic("gorunitx")), "runsv", false},
+		{file("synthetic-gorunit", synthetic("gorunit")), "svlogd", true},
 		{testenv.Oracle(t, "runsv"), "runsv", false},
 		{os.Args[0], "runsv", false}, // a Go program, not gorunit's runsv
 		{file("script", []byte("#!/bin/sh\nexec /bin/true\n")), "runsv", false},
