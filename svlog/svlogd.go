@@ -3,6 +3,7 @@ package svlog
 import (
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 	"gorunit/internal/sgetopt"
@@ -105,6 +107,12 @@ func Main(args []string) int {
 	dirs := p.Rest()
 	if len(dirs) == 0 || buflen <= s.linemax || s.linemax < 0 {
 		msg.Usage(111, prog, synopsis)
+	}
+	// A huge -l grows the line buffers as lines need it: keep the soft
+	// memory limit of internal/lean (if any) well above what they can
+	// take, so that the collector is not run again and again.
+	if need := int64(lean.MemoryLimit) + 4*int64(s.linemax)*int64(1+len(dirs)); debug.SetMemoryLimit(-1) < need {
+		debug.SetMemoryLimit(need)
 	}
 	if s.repl {
 		if !replGiven {

@@ -46,10 +46,30 @@ func init() {
 	}
 }
 
+// MemoryLimit is the soft limit on the Go runtime's memory that Init sets
+// with the collector otherwise off (see quietGC). A small Go program maps
+// ~4.5 MB of runtime memory at start (heap arenas, stacks, metadata: the
+// limit counts all of it, not only the live heap), so the limit must be
+// well above that or the collector would run again and again; an idle
+// daemon that allocates nothing after start-up never comes near it. A
+// daemon whose buffers are sized by its options (svlogd -b, -l) raises it
+// with SetMemoryLimit. The limit is soft: the heap may grow past it (the
+// collector then runs, at most half the CPU), allocation never fails.
+const MemoryLimit = 16 << 20
+
+// quietGC turns the collector's proportional pacing off and bounds the
+// heap with MemoryLimit instead: with GOGC off the runtime does not force
+// a collection every 2 minutes (sysmon's forced GC), so an idle daemon is
+// not woken for one and its idle wake-ups are sysmon's alone.
+func quietGC() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(MemoryLimit)
+}
+
 // Init re-executes the program with GOMAXPROCS=1 unless GOMAXPROCS is
-// already set, lowers the garbage collector's heap goal (these daemons
-// allocate little, mostly short-lived buffers per fork), and returns the
-// environment to hand to children. If the re-exec fails the program simply
+// already set, turns the periodic garbage collection off with a memory
+// limit instead (quietGC; these daemons allocate nothing after start-up),
+// and returns the environment to hand to children. If the re-exec fails the program simply
 // goes on with the default settings.
 func Init() []string {
 	env := syscall.Environ()
@@ -58,9 +78,10 @@ func Init() []string {
 		env = env[: n-2 : n-2]
 		os.Unsetenv("GORUNIT_LEAN")
 		os.Unsetenv("GOMAXPROCS")
-		debug.SetGCPercent(10)
+		quietGC()
 		return env
 	}
+	defer quietGC() // if GOMAXPROCS is the user's, or the re-exec failed
 	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
 		comm, err := os.ReadFile("/proc/self/comm")
 		if err != nil || len(comm) < 2 {
