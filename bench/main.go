@@ -56,10 +56,18 @@ type metric struct {
 }
 
 var metrics = []metric{
-	{"mem.service", "1. PSS per service (runsv + svlogd), 100-service tree", "kB", false, 0},
-	{"mem.runsv", "1. PSS per runsv", "kB", false, 0},
-	{"mem.svlogd", "1. PSS per svlogd", "kB", false, 0},
-	{"mem.runsvdir", "1. PSS of runsvdir (for information)", "kB", false, 0},
+	{"mem.service.2s", "1. PSS per service (runsv + svlogd), 100-service tree, 2 s after all up", "kB", false, 0},
+	{"mem.service", "1. PSS per service (runsv + svlogd), after the idle window (1 min)", "kB", false, 0},
+	{"mem.runsv.2s", "1. PSS per runsv, 2 s", "kB", false, 0},
+	{"mem.runsv", "1. PSS per runsv, 1 min", "kB", false, 0},
+	{"mem.svlogd.2s", "1. PSS per svlogd, 2 s", "kB", false, 0},
+	{"mem.svlogd", "1. PSS per svlogd, 1 min", "kB", false, 0},
+	{"mem.runsvdir", "1. PSS of runsvdir, 1 min (for information)", "kB", false, 0},
+	{"thr.runsv.2s", "1b. threads per runsv, 2 s", "", false, 1},
+	{"thr.runsv", "1b. threads per runsv, 1 min", "", false, 1},
+	{"thr.svlogd.2s", "1b. threads per svlogd, 2 s", "", false, 1},
+	{"thr.svlogd", "1b. threads per svlogd, 1 min", "", false, 1},
+	{"thr.runsvdir", "1b. threads of runsvdir, 1 min", "", false, 0},
 	{"svlogd.lines", "2. svlogd -tt, 1 M lines, s1000000, -*debug*", "lines/s", true, 0},
 	{"svlogd.mb", "2. svlogd -tt throughput (input bytes)", "MB/s", true, 1},
 	{"sv.status", "3. sv status, 100 services (wall)", "ms", false, 2},
@@ -250,7 +258,7 @@ func renderTable(impls []impl, samples map[string]map[string][]float64, errs map
 	sb.WriteString("|---|---|--:|--:|--:|---|\n")
 	benchOf := func(key string) string {
 		switch strings.SplitN(key, ".", 2)[0] {
-		case "mem", "sv", "restart", "idle":
+		case "mem", "thr", "sv", "restart", "idle":
 			return "tree100"
 		case "svlogd":
 			return "svlogd"
