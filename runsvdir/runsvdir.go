@@ -20,8 +20,6 @@
 package runsvdir
 
 import (
-	"os"
-	"os/signal"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,6 +32,7 @@ import (
 	"gorunit/internal/msg"
 	"gorunit/internal/proctitle"
 	"gorunit/internal/sigact"
+	"gorunit/internal/sigpipe"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
 )
@@ -54,7 +53,7 @@ const (
 	stampName = "./.forced-rescan"
 )
 
-// bits in runner.pending, set by the signal forwarder.
+// bits in runner.pending, set from the signals read off the self-pipe.
 const (
 	sigChild uint32 = 1 << iota
 	sigAlarm
@@ -191,9 +190,9 @@ func (d *runner) run(logArg string, hasLog bool) int {
 		return 111
 	}
 	d.sigr, d.sigw = p[0], p[1]
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD)
-	go d.forward(ch)
+	// The signals come as bytes on the self-pipe, polled with the rest
+	// (internal/sigpipe): no os/signal and its two threads.
+	sigpipe.Route(d.sigw, unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD)
 	// Every other signal does what it does to runit's runsvdir, but for
 	// SIGPIPE (a full log area's reader gone: runsvdir goes on).
 	sigact.Daemon(unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD, unix.SIGPIPE)
@@ -272,7 +271,7 @@ func (d *runner) run(logArg string, hasLog bool) int {
 			// Cannot happen with valid descriptors; do not spin.
 			time.Sleep(time.Second)
 		}
-		drain(d.sigr, d.lbufOr())
+		d.signals()
 		if d.ifd >= 0 {
 			d.readInotify()
 		}
@@ -293,22 +292,31 @@ func (d *runner) run(logArg string, hasLog bool) int {
 	}
 }
 
-// forward turns signals into bits and a wake-up byte on the self-pipe.
-// SIGTERM and SIGHUP share one variable: the last one delivered decides.
-func (d *runner) forward(ch chan os.Signal) {
-	var b = []byte{0}
-	for s := range ch {
-		switch s {
-		case unix.SIGCHLD:
-			d.pending.Or(sigChild)
-		case unix.SIGALRM:
-			d.pending.Or(sigAlarm)
-		case unix.SIGTERM:
-			d.exitReq.Store(1)
-		case unix.SIGHUP:
-			d.exitReq.Store(2)
+// signals reads the signals delivered (internal/sigpipe: one byte each,
+// in order) into bits and exitReq. SIGTERM and SIGHUP share one variable:
+// the last one delivered decides.
+func (d *runner) signals() {
+	var b [64]byte
+	for {
+		n, err := unix.Read(d.sigr, b[:])
+		if err == unix.EINTR {
+			continue
 		}
-		unix.Write(d.sigw, b) // a full pipe already means "wake up"
+		for _, s := range b[:max(n, 0)] {
+			switch unix.Signal(s) {
+			case unix.SIGCHLD:
+				d.pending.Or(sigChild)
+			case unix.SIGALRM:
+				d.pending.Or(sigAlarm)
+			case unix.SIGTERM:
+				d.exitReq.Store(1)
+			case unix.SIGHUP:
+				d.exitReq.Store(2)
+			}
+		}
+		if n < len(b) {
+			return
+		}
 	}
 }
 
@@ -570,16 +578,4 @@ func writeAll(fd int, b []byte) bool {
 		b = b[n:]
 	}
 	return true
-}
-
-func drain(fd int, b []byte) {
-	for {
-		n, err := unix.Read(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n < len(b) {
-			return
-		}
-	}
 }

@@ -23,6 +23,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/selfexe"
 )
 
 const (
@@ -88,12 +90,18 @@ func Init() []string {
 			return env
 		}
 		reexec := append(env[:n:n], maxprocs, marker+string(comm[:len(comm)-1]))
-		// By its real path if it still has one, so that the threads the
-		// runtime starts before init (named after the executed file,
-		// not by prctl) are not all called "exe".
-		exe, err := os.Readlink("/proc/self/exe")
-		if err != nil || len(exe) == 0 || exe[0] != '/' || strings.HasSuffix(exe, " (deleted)") {
-			exe = "/proc/self/exe"
+		// By the name it was executed under if that is still the same
+		// file, else by its real path if it still has one, so that the
+		// threads the runtime starts before init (named after the
+		// executed file, not by prctl) are not all called "exe", nor
+		// "gorunit" (the multi-call binary behind every command's link).
+		exe := sameFile(selfexe.ExecFn())
+		if exe == "" {
+			var err error
+			exe, err = os.Readlink("/proc/self/exe")
+			if err != nil || len(exe) == 0 || exe[0] != '/' || strings.HasSuffix(exe, " (deleted)") {
+				exe = "/proc/self/exe"
+			}
 		}
 		syscall.Exec(exe, os.Args, reexec)
 		// Not reached unless the exec failed.
@@ -105,3 +113,14 @@ func Init() []string {
 // Init's re-exec or runsvdir's hand-off, or "" if it was neither: the
 // command a multi-call binary must run again.
 func Name() string { return name }
+
+// sameFile returns path if it is the running executable (same device and
+// inode as /proc/self/exe), else "".
+func sameFile(path string) string {
+	var a, b unix.Stat_t
+	if path == "" || unix.Stat(path, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil ||
+		a.Dev != b.Dev || a.Ino != b.Ino {
+		return ""
+	}
+	return path
+}
