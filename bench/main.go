@@ -16,6 +16,7 @@
 //	treestart.go  5. 100 and 1000 services to all running
 //	reap.go       6. 10,000-orphan storm under process 1
 //	vmboot.go     8. VM boot (qemu-test)
+//	container.go  9. 10-service container: PSS and threads of the namespace
 //
 // tree.go and proc.go hold the helpers: building service directories,
 // starting and stopping runsvdir, reading supervise/status and /proc.
@@ -82,6 +83,11 @@ var metrics = []metric{
 	{"idle.wake", "7. idle wake-ups (context switches) per second, whole tree", "1/s", false, 1},
 	{"vm.up", "8. VM boot: qemu start to all services up", "s", false, 2},
 	{"vm.off", "8. VM boot: qemu start to power-off", "s", false, 2},
+	{"ctr.all", "9. 10-service container (PID namespace, built-in vs shell stages), PSS of all processes, 2 s after all up", "MB", false, 2},
+	{"ctr.infra", "9. same, all but the services' own processes", "MB", false, 2},
+	{"ctr.pid1", "9. PSS of process 1", "MB", false, 2},
+	{"ctr.pid1thr", "9. threads of process 1", "", false, 0},
+	{"ctr.threads", "9. threads in the namespace", "", false, 0},
 }
 
 // bench is one benchmark: it runs for one implementation and returns its
@@ -176,6 +182,7 @@ func main() {
 		{"start1000", func(im impl) (result, error) { return benchTreeStart(im, 1000) }},
 		{"reap", benchReap},
 		{"vm", benchVM},
+		{"container", benchContainer},
 	}
 	if *only != "" {
 		var sel []bench
@@ -266,6 +273,8 @@ func renderTable(impls []impl, samples map[string]map[string][]float64, errs map
 			return "reap"
 		case "vm":
 			return "vm"
+		case "ctr":
+			return "container"
 		case "start":
 			return "start" + strings.SplitN(key, ".", 2)[1]
 		}
