@@ -297,12 +297,16 @@ func (d *runner) run(logArg string, hasLog bool) int {
 // the last one delivered decides.
 func (d *runner) signals() {
 	var b [64]byte
+	var seen uint64
 	for {
 		n, err := unix.Read(d.sigr, b[:])
 		if err == unix.EINTR {
 			continue
 		}
 		for _, s := range b[:max(n, 0)] {
+			if s >= 1 && s <= 64 {
+				seen |= 1 << (s - 1)
+			}
 			switch unix.Signal(s) {
 			case unix.SIGCHLD:
 				d.pending.Or(sigChild)
@@ -315,8 +319,22 @@ func (d *runner) signals() {
 			}
 		}
 		if n < len(b) {
-			return
+			break
 		}
+	}
+	// Signals whose byte a full pipe dropped (not in order, then).
+	missed := sigpipe.Pending() &^ seen
+	if missed&sigact.Bit(unix.SIGCHLD) != 0 {
+		d.pending.Or(sigChild)
+	}
+	if missed&sigact.Bit(unix.SIGALRM) != 0 {
+		d.pending.Or(sigAlarm)
+	}
+	if missed&sigact.Bit(unix.SIGHUP) != 0 {
+		d.exitReq.Store(2)
+	}
+	if missed&sigact.Bit(unix.SIGTERM) != 0 {
+		d.exitReq.Store(1)
 	}
 }
 

@@ -47,22 +47,23 @@ func Open(sigs ...syscall.Signal) (int, error) {
 func Route(w int, sigs ...syscall.Signal) { install(w, sigs) }
 
 // Drain reads every byte waiting on the read end fd and returns the
-// signals they name, as a mask (bit s-1 for signal s, as sigact.Bit).
+// signals delivered since the last Drain, as a mask (bit s-1 for signal s,
+// as sigact.Bit): from the bytes and from the bits the handler also sets,
+// so that none is lost even if the pipe was full.
 func Drain(fd int) uint64 {
 	var b [64]byte
-	var got uint64
 	for {
 		n, err := unix.Read(fd, b[:])
 		if err == unix.EINTR {
 			continue
 		}
-		for _, s := range b[:max(n, 0)] {
-			if s >= 1 && s <= 64 {
-				got |= 1 << (s - 1)
-			}
-		}
 		if n < len(b) {
-			return got
+			return takePending()
 		}
 	}
 }
+
+// Pending returns and clears the mask of the signals delivered since the
+// last call (or Drain), for a caller that reads the bytes itself (in
+// order) and wants those a full pipe dropped too.
+func Pending() uint64 { return takePending() }

@@ -1,6 +1,7 @@
 package sigpipe
 
 import (
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -9,6 +10,12 @@ import (
 
 // wfd is the pipe's write end, read by handler.
 var wfd int32
+
+// pending has bit s-1 set by handler for each signal s delivered.
+var pending uint64
+
+// takePending returns and clears pending.
+func takePending() uint64 { return atomic.SwapUint64(&pending, 0) }
 
 // Implemented in sigpipe_amd64.s.
 func handler()

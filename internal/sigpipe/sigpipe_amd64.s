@@ -2,9 +2,17 @@
 
 // handler(sig) is called by the kernel in the C ABI, the signal number in
 // DI, on the thread's signal stack. It writes that number as one byte to
-// wfd (write(2); a full pipe drops it, the same signal's byte is then
-// already waiting). The kernel restores every register on return.
+// wfd (write(2); a full pipe drops it) after setting its bit in pending.
+// The kernel restores every register on return.
 TEXT ·handler(SB),NOSPLIT|NOFRAME,$0
+	// pending |= 1<<(sig-1), atomically: a byte the full pipe drops is
+	// still seen by Drain.
+	MOVL	DI, CX
+	DECL	CX
+	MOVQ	$1, AX
+	SHLQ	CX, AX
+	LOCK
+	ORQ	AX, ·pending(SB)
 	SUBQ	$16, SP
 	MOVB	DI, 0(SP)
 	MOVL	·wfd(SB), DI

@@ -5,10 +5,15 @@ package sigpipe
 import (
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 )
+
+var pending uint64
+
+func takePending() uint64 { return atomic.SwapUint64(&pending, 0) }
 
 func install(w int, sigs []syscall.Signal) {
 	c := make(chan os.Signal, 16)
@@ -18,7 +23,9 @@ func install(w int, sigs []syscall.Signal) {
 	go func() {
 		var b [1]byte
 		for s := range c {
-			b[0] = byte(s.(syscall.Signal))
+			n := s.(syscall.Signal)
+			atomic.OrUint64(&pending, 1<<(n-1))
+			b[0] = byte(n)
 			unix.Write(w, b[:])
 		}
 	}()
