@@ -81,6 +81,7 @@ func run(name string, argv []string) int {
 	case "runit-init":
 		return runitinit.Main(argv)
 	case "runsvdir":
+		lean.Procs() // GOMAXPROCS=1: three threads
 		return runsvdir.Main(argv)
 	case "runsv":
 		return runsv.Main(argv)

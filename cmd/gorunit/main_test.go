@@ -81,7 +81,7 @@ func TestDispatch(t *testing.T) {
 		{filepath.Join(bin, "gorunit"), []string{"/etc/init.d/abc"}, "usage: abc [-w sec] command", 2},
 		{filepath.Join(dir, "foo"), []string{"foo"}, "usage: foo [-w sec] command", 2},
 		{filepath.Join(dir, "svc"), []string{"svc"}, "usage: svc [-w sec] command", 2}, // sv, not daemontools' svc
-		{filepath.Join(bin, "svc"), []string{"svc"}, "", 0}, // daemontools' svc: nothing to do
+		{filepath.Join(bin, "svc"), []string{"svc"}, "", 0},                            // daemontools' svc: nothing to do
 		{filepath.Join(dir, "init"), []string{"init"}, "usage: init 0|6", 0},
 		{filepath.Join(dir, "mylogger"), []string{"mylogger"}, "usage: mylogger [-ttv] [-r c] [-R abc] [-l len] [-b buflen] dir ...", 111},
 		{filepath.Join(bin, "runsv"), []string{"svlogd"}, "usage: svlogd dir", 1}, // runsv whatever argv[0] says

@@ -73,17 +73,24 @@ func quietGC() {
 // limit instead (quietGC; these daemons allocate nothing after start-up),
 // and returns the environment to hand to children. If the re-exec fails the program simply
 // goes on with the default settings.
-func Init() []string {
+func Init() []string { return start(quietGC) }
+
+// Procs is Init without the collector's settings, for a daemon that runs
+// once (runsvdir) and allocates as it scans: GOMAXPROCS=1 alone keeps its
+// runtime at three threads (four or more with one P per core).
+func Procs() []string { return start(func() {}) }
+
+func start(gc func()) []string {
 	env := syscall.Environ()
 	n := len(env)
 	if name != "" {
 		env = env[: n-2 : n-2]
 		os.Unsetenv("GORUNIT_LEAN")
 		os.Unsetenv("GOMAXPROCS")
-		quietGC()
+		gc()
 		return env
 	}
-	defer quietGC() // if GOMAXPROCS is the user's, or the re-exec failed
+	defer gc() // if GOMAXPROCS is the user's, or the re-exec failed
 	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
 		comm, err := os.ReadFile("/proc/self/comm")
 		if err != nil || len(comm) < 2 {
