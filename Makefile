@@ -9,7 +9,9 @@ BIN      = bin
 LDFLAGS  = -s -w
 export CGO_ENABLED = 0
 
-# runit's commands, and chpst's personalities (symlinks to chpst).
+# runit's commands and chpst's personalities: each is a symbolic link to
+# the one multi-call binary, gorunit (cmd/gorunit), which runs the command
+# its link is named after.
 COMMANDS      = runit runit-init runsvdir runsv sv svlogd chpst tai64nlocal utmpset runsvchdir svok svc svstat multilog
 PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 
@@ -17,11 +19,11 @@ PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 
 all: build
 
-# Every main package under cmd/ into ./bin under its own name, static.
+# One static binary, ./bin/gorunit, and every name as a symlink to it.
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./cmd/...
-	@if [ -x $(BIN)/chpst ]; then for p in $(PERSONALITIES); do ln -sf chpst $(BIN)/$$p; done; fi
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/gorunit ./cmd/gorunit
+	@for c in $(COMMANDS) $(PERSONALITIES); do ln -sfn gorunit $(BIN)/$$c; done
 
 # runit's and busybox-static's Debian binaries, extracted (not installed),
 # as the reference the tests compare against.
@@ -37,7 +39,8 @@ test: build oracle
 test-short:
 	$(GO) test -short -count=1 ./...
 
-# Installs under runit's usual (Debian) paths: /sbin/runit,
+# Installs the one binary as /lib/runit/gorunit and every name as a
+# symbolic link to it, at runit's usual (Debian) paths: /sbin/runit,
 # /lib/runit/runit-init, $(PREFIX)/bin/{chpst,runsv,runsvdir,sv,svlogd},
 # $(PREFIX)/sbin/{runsvchdir,utmpset}; every other command (daemontools'
 # names: svok svc svstat multilog tai64nlocal, and chpst's personalities,
@@ -45,11 +48,17 @@ test-short:
 # $(PREFIX)/lib/gorunit/bin. Man pages (man/NAME.N) to
 # $(PREFIX)/share/man/manN, but daemontools' names to
 # $(PREFIX)/lib/gorunit/man/manN. The same layout as `make deb`.
+# Symbolic links, not hard links: the names span /sbin, /lib and /usr,
+# which may be different file systems, and a link shows what it is (ls -l,
+# dpkg -S); the binary is on the root file system, as process 1 needs.
+# gorunit picks the command by the link's name (see cmd/gorunit), so sv
+# behind /etc/init.d/foo -> /usr/bin/sv is still an LSB script and envdir
+# etc. still chpst's personalities.
 DAEMONTOOLS = svok svc svstat multilog tai64nlocal $(PERSONALITIES)
 install: build
 	install -d $(DESTDIR)/sbin $(DESTDIR)/lib/runit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/gorunit/bin
-	@for c in $$(ls $(BIN)); do \
-	  [ -f $(BIN)/$$c ] && [ ! -L $(BIN)/$$c ] || continue; \
+	install -m 0755 $(BIN)/gorunit $(DESTDIR)/lib/runit/gorunit
+	@for c in $(COMMANDS) $(PERSONALITIES); do \
 	  case $$c in \
 	    runit) d=$(DESTDIR)/sbin ;; \
 	    runit-init) d=$(DESTDIR)/lib/runit ;; \
@@ -57,9 +66,8 @@ install: build
 	    chpst|runsv|runsvdir|sv|svlogd) d=$(DESTDIR)$(PREFIX)/bin ;; \
 	    *) d=$(DESTDIR)$(PREFIX)/lib/gorunit/bin ;; \
 	  esac; \
-	  echo "install $$c -> $$d"; install -m 0755 $(BIN)/$$c $$d/$$c; \
+	  echo "link $$d/$$c -> /lib/runit/gorunit"; ln -sfn /lib/runit/gorunit $$d/$$c; \
 	done
-	@for p in $(PERSONALITIES); do ln -sf $(PREFIX)/bin/chpst $(DESTDIR)$(PREFIX)/lib/gorunit/bin/$$p; done
 	@for m in $$(ls man/*.[1-8] 2>/dev/null); do \
 	  b=$${m#man/}; n=$${b%.*}; s=$${b##*.}; d=$(DESTDIR)$(PREFIX)/share/man/man$$s; \
 	  case " $(DAEMONTOOLS) " in *" $$n "*) d=$(DESTDIR)$(PREFIX)/lib/gorunit/man/man$$s ;; esac; \

@@ -16,6 +16,7 @@
 //	treestart.go  5. 100 and 1000 services to all running
 //	reap.go       6. 10,000-orphan storm under process 1
 //	vmboot.go     8. VM boot (qemu-test)
+//	container.go  9. 10-service container: PSS and threads of the namespace
 //
 // tree.go and proc.go hold the helpers: building service directories,
 // starting and stopping runsvdir, reading status records and /proc.
@@ -58,10 +59,18 @@ type metric struct {
 }
 
 var metrics = []metric{
-	{"mem.service", "1. PSS per service (runsv + svlogd), 100-service tree", "kB", false, 0},
-	{"mem.runsv", "1. PSS per runsv", "kB", false, 0},
-	{"mem.svlogd", "1. PSS per svlogd", "kB", false, 0},
-	{"mem.runsvdir", "1. PSS of runsvdir (for information)", "kB", false, 0},
+	{"mem.service.2s", "1. PSS per service (runsv + svlogd), 100-service tree, 2 s after all up", "kB", false, 0},
+	{"mem.service", "1. PSS per service (runsv + svlogd), after the idle window (1 min)", "kB", false, 0},
+	{"mem.runsv.2s", "1. PSS per runsv, 2 s", "kB", false, 0},
+	{"mem.runsv", "1. PSS per runsv, 1 min", "kB", false, 0},
+	{"mem.svlogd.2s", "1. PSS per svlogd, 2 s", "kB", false, 0},
+	{"mem.svlogd", "1. PSS per svlogd, 1 min", "kB", false, 0},
+	{"mem.runsvdir", "1. PSS of runsvdir, 1 min (for information)", "kB", false, 0},
+	{"thr.runsv.2s", "1b. threads per runsv, 2 s", "", false, 1},
+	{"thr.runsv", "1b. threads per runsv, 1 min", "", false, 1},
+	{"thr.svlogd.2s", "1b. threads per svlogd, 2 s", "", false, 1},
+	{"thr.svlogd", "1b. threads per svlogd, 1 min", "", false, 1},
+	{"thr.runsvdir", "1b. threads of runsvdir, 1 min", "", false, 0},
 	{"svlogd.lines", "2. svlogd -tt, 1 M lines, s1000000, -*debug*", "lines/s", true, 0},
 	{"svlogd.mb", "2. svlogd -tt throughput (input bytes)", "MB/s", true, 1},
 	{"sv.status", "3. sv status, 100 services (wall)", "ms", false, 2},
@@ -76,6 +85,11 @@ var metrics = []metric{
 	{"idle.wake", "7. idle wake-ups (context switches) per second, whole tree", "1/s", false, 1},
 	{"vm.up", "8. VM boot: qemu start to all services up", "s", false, 2},
 	{"vm.off", "8. VM boot: qemu start to power-off", "s", false, 2},
+	{"ctr.all", "9. 10-service container (PID namespace, built-in vs shell stages), PSS of all processes, 2 s after all up", "MB", false, 2},
+	{"ctr.infra", "9. same, all but the services' own processes", "MB", false, 2},
+	{"ctr.pid1", "9. PSS of process 1", "MB", false, 2},
+	{"ctr.pid1thr", "9. threads of process 1", "", false, 0},
+	{"ctr.threads", "9. threads in the namespace", "", false, 0},
 }
 
 // bench is one benchmark: it runs for one implementation and returns its
@@ -170,6 +184,7 @@ func main() {
 		{"start1000", func(im impl) (result, error) { return benchTreeStart(im, 1000) }},
 		{"reap", benchReap},
 		{"vm", benchVM},
+		{"container", benchContainer},
 	}
 	if *only != "" {
 		var sel []bench
@@ -252,7 +267,7 @@ func renderTable(impls []impl, samples map[string]map[string][]float64, errs map
 	sb.WriteString("|---|---|--:|--:|--:|---|\n")
 	benchOf := func(key string) string {
 		switch strings.SplitN(key, ".", 2)[0] {
-		case "mem", "sv", "restart", "idle":
+		case "mem", "thr", "sv", "restart", "idle":
 			return "tree100"
 		case "svlogd":
 			return "svlogd"
@@ -260,6 +275,8 @@ func renderTable(impls []impl, samples map[string]map[string][]float64, errs map
 			return "reap"
 		case "vm":
 			return "vm"
+		case "ctr":
+			return "container"
 		case "start":
 			return "start" + strings.SplitN(key, ".", 2)[1]
 		}

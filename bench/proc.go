@@ -12,11 +12,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// proc is one process, from /proc/PID/stat and /proc/PID/exe.
+// proc is one process, from /proc/PID/stat and /proc/PID/comm.
 type proc struct {
 	pid, ppid, pgrp int
 	state           byte   // R, S, Z, ...
-	exe             string // basename of the executable ("runsv", "svlogd", ...)
+	exe             string // the name it was executed under ("runsv", "svlogd", ...)
 	ticks           int64  // utime+stime, clock ticks (all threads)
 }
 
@@ -43,7 +43,12 @@ func readProc(pid int) (proc, bool) {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	p.ticks = ut + st
-	if l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err == nil {
+	// The name the program was executed under (comm): gorunit's commands
+	// are links to one multi-call binary, whose /proc/PID/exe is always
+	// "gorunit".
+	if c, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm"); err == nil && len(c) > 1 {
+		p.exe = strings.TrimSuffix(string(c), "\n")
+	} else if l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); err == nil {
 		p.exe = filepath.Base(strings.TrimSuffix(l, " (deleted)"))
 	}
 	return p, true

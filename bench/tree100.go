@@ -1,8 +1,9 @@
 package main
 
 // The 100-service tree (each service with an svlogd logger) that rows 1,
-// 3, 4 and 7 measure, in this order: all up, 2 s to settle, the idle
-// window (row 7), memory (row 1), sv status and sv -w 7 restart (row 3),
+// 3, 4 and 7 measure, in this order: all up, 2 s to settle, memory and
+// threads (row 1, ".2s"), the idle
+// window (row 7), memory and threads again (row 1), sv status and sv -w 7 restart (row 3),
 // kill -9 restarts (row 4). Each round gets a fresh tree.
 
 import "time"
@@ -27,10 +28,13 @@ func benchTree100(im impl) (result, error) {
 			settle, nSv, nKill = time.Second, 3, 5
 		}
 		time.Sleep(settle)
+		if err := measureMemory(t, len(services), res, ".2s"); err != nil {
+			return err
+		}
 		if err := measureIdle(t, idleTime, res); err != nil {
 			return err
 		}
-		if err := measureMemory(t, len(services), res); err != nil {
+		if err := measureMemory(t, len(services), res, ""); err != nil {
 			return err
 		}
 		// Every service below has been running for more than the idle

@@ -11,16 +11,15 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tag=${1:-gorunit-example}
 docker=${DOCKER:-/usr/bin/docker}
 bb=$top/.cache/oracle/busybox/bin/busybox
-for f in runit runit-init runsvdir runsv sv svlogd chpst; do
-	[ -x "$top/bin/$f" ] || { echo "image: bin/$f not built: run make build" >&2; exit 111; }
-done
+[ -x "$top/bin/gorunit" ] || { echo "image: bin/gorunit not built: run make build" >&2; exit 111; }
 [ -x "$bb" ] || { echo "image: $bb missing: run make oracle" >&2; exit 111; }
 ctx=$top/.cache/docker/ctx
 rm -rf "$ctx"
-mkdir -p "$ctx/bin" "$ctx/busybox" "$ctx/root"
-for f in runit runit-init runsvdir runsv sv svlogd chpst; do
-	cp "$top/bin/$f" "$ctx/bin/$f"
-done
+mkdir -p "$ctx/busybox" "$ctx/root/lib/runit" "$ctx/root/sbin" "$ctx/root/usr/bin"
+# The one binary, and its names as symbolic links (as make install lays them).
+cp "$top/bin/gorunit" "$ctx/root/lib/runit/gorunit"
+for f in runit runit-init; do ln -s /lib/runit/gorunit "$ctx/root/sbin/$f"; done
+for f in runsvdir runsv sv svlogd chpst; do ln -s /lib/runit/gorunit "$ctx/root/usr/bin/$f"; done
 cp "$bb" "$ctx/busybox/busybox"
 # busybox's applets as symlinks, but for the names our binaries take.
 for a in $("$bb" --list); do

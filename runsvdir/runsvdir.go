@@ -20,8 +20,6 @@
 package runsvdir
 
 import (
-	"os"
-	"os/signal"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,6 +32,7 @@ import (
 	"gorunit/internal/msg"
 	"gorunit/internal/proctitle"
 	"gorunit/internal/sigact"
+	"gorunit/internal/sigpipe"
 	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
@@ -55,7 +54,7 @@ const (
 	stampName = "./.forced-rescan"
 )
 
-// bits in runner.pending, set by the signal forwarder.
+// bits in runner.pending, set from the signals read off the self-pipe.
 const (
 	sigChild uint32 = 1 << iota
 	sigAlarm
@@ -194,9 +193,9 @@ func (d *runner) run(logArg string, hasLog bool) int {
 		return 111
 	}
 	d.sigr, d.sigw = p[0], p[1]
-	ch := make(chan os.Signal, 16)
-	signal.Notify(ch, unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD)
-	go d.forward(ch)
+	// The signals come as bytes on the self-pipe, polled with the rest
+	// (internal/sigpipe): no os/signal and its two threads.
+	sigpipe.Route(d.sigw, unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD)
 	// Every other signal does what it does to runit's runsvdir, but for
 	// SIGPIPE (a full log area's reader gone: runsvdir goes on).
 	sigact.Daemon(unix.SIGTERM, unix.SIGHUP, unix.SIGALRM, unix.SIGCHLD, unix.SIGPIPE)
@@ -275,7 +274,7 @@ func (d *runner) run(logArg string, hasLog bool) int {
 			// Cannot happen with valid descriptors; do not spin.
 			time.Sleep(time.Second)
 		}
-		drain(d.sigr, d.lbufOr())
+		d.signals()
 		if d.ifd >= 0 {
 			d.readInotify()
 		}
@@ -296,22 +295,49 @@ func (d *runner) run(logArg string, hasLog bool) int {
 	}
 }
 
-// forward turns signals into bits and a wake-up byte on the self-pipe.
-// SIGTERM and SIGHUP share one variable: the last one delivered decides.
-func (d *runner) forward(ch chan os.Signal) {
-	var b = []byte{0}
-	for s := range ch {
-		switch s {
-		case unix.SIGCHLD:
-			d.pending.Or(sigChild)
-		case unix.SIGALRM:
-			d.pending.Or(sigAlarm)
-		case unix.SIGTERM:
-			d.exitReq.Store(1)
-		case unix.SIGHUP:
-			d.exitReq.Store(2)
+// signals reads the signals delivered (internal/sigpipe: one byte each,
+// in order) into bits and exitReq. SIGTERM and SIGHUP share one variable:
+// the last one delivered decides.
+func (d *runner) signals() {
+	var b [64]byte
+	var seen uint64
+	for {
+		n, err := unix.Read(d.sigr, b[:])
+		if err == unix.EINTR {
+			continue
 		}
-		unix.Write(d.sigw, b) // a full pipe already means "wake up"
+		for _, s := range b[:max(n, 0)] {
+			if s >= 1 && s <= 64 {
+				seen |= 1 << (s - 1)
+			}
+			switch unix.Signal(s) {
+			case unix.SIGCHLD:
+				d.pending.Or(sigChild)
+			case unix.SIGALRM:
+				d.pending.Or(sigAlarm)
+			case unix.SIGTERM:
+				d.exitReq.Store(1)
+			case unix.SIGHUP:
+				d.exitReq.Store(2)
+			}
+		}
+		if n < len(b) {
+			break
+		}
+	}
+	// Signals whose byte a full pipe dropped (not in order, then).
+	missed := sigpipe.Pending() &^ seen
+	if missed&sigact.Bit(unix.SIGCHLD) != 0 {
+		d.pending.Or(sigChild)
+	}
+	if missed&sigact.Bit(unix.SIGALRM) != 0 {
+		d.pending.Or(sigAlarm)
+	}
+	if missed&sigact.Bit(unix.SIGHUP) != 0 {
+		d.exitReq.Store(2)
+	}
+	if missed&sigact.Bit(unix.SIGTERM) != 0 {
+		d.exitReq.Store(1)
 	}
 }
 
@@ -599,16 +625,4 @@ func pipe() ([2]int, error) {
 		p[i] = fd
 	}
 	return p, nil
-}
-
-func drain(fd int, b []byte) {
-	for {
-		n, err := unix.Read(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil || n < len(b) {
-			return
-		}
-	}
 }

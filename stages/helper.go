@@ -23,6 +23,10 @@ import (
 // acts when its parent is process 1.
 const helperMarker = "\x01runit-helper"
 
+// HelperArgv0 is the argv[0] of process 1's helpers: a multi-call binary
+// runs Main for it.
+const HelperArgv0 = helperMarker
+
 // Helper modes (argv[1]).
 const (
 	modeStage1     = "1" // stage 1: /dev/console read-write as stdin

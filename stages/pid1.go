@@ -85,7 +85,7 @@ type pid1 struct {
 	killed, rebooted bool
 }
 
-// Main is cmd/runit's main.
+// Main is runit's main (cmd/gorunit runs it under the name runit).
 func Main() {
 	if isHelper() {
 		runHelper()

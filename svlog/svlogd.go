@@ -1,19 +1,19 @@
 package svlog
 
 import (
-	"os"
-	"os/signal"
-	"sync/atomic"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/scan"
 	"gorunit/internal/sgetopt"
 	"gorunit/internal/sigact"
+	"gorunit/internal/sigpipe"
 	"gorunit/reaper"
 )
 
@@ -25,12 +25,12 @@ const (
 	readBufSize = 16 << 10
 )
 
-// Signals, as bits of svlogd.sigs.
-const (
-	sigTERM = 1 << iota
-	sigALRM
-	sigHUP
-	sigCHLD
+// Signals, as bits of sigpipe.Drain's mask.
+var (
+	sigTERM = sigact.Bit(syscall.SIGTERM)
+	sigALRM = sigact.Bit(syscall.SIGALRM)
+	sigHUP  = sigact.Bit(syscall.SIGHUP)
+	sigCHLD = sigact.Bit(syscall.SIGCHLD)
 )
 
 type svlogd struct {
@@ -49,9 +49,7 @@ type svlogd struct {
 	pend  []byte // stamp of the pending incomplete line
 	ebuf  []byte // stderr copy of a line
 
-	sigs  atomic.Uint32
-	sigrd int // self-pipe, read end
-	sigwr int
+	sigrd int // signals (internal/sigpipe), read end
 }
 
 // Main runs svlogd with args (args[0] is the program name) and returns
@@ -106,6 +104,12 @@ func Main(args []string) int {
 	if len(dirs) == 0 || buflen <= s.linemax || s.linemax < 0 {
 		msg.Usage(111, prog, synopsis)
 	}
+	// A huge -l grows the line buffers as lines need it: keep the soft
+	// memory limit of internal/lean (if any) well above what they can
+	// take, so that the collector is not run again and again.
+	if need := int64(lean.MemoryLimit) + 4*int64(s.linemax)*int64(1+len(dirs)); debug.SetMemoryLimit(-1) < need {
+		debug.SetMemoryLimit(need)
+	}
 	if s.repl {
 		if !replGiven {
 			s.replChar = '_'
@@ -133,14 +137,13 @@ func (s *svlogd) run(names []string) int {
 	s.now = make([]byte, 0, StampLen)
 	s.pend = make([]byte, 0, StampLen)
 
-	var pfd [2]int
-	if err := unix.Pipe2(pfd[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+	// The signals come as bytes on a pipe polled with standard input
+	// (internal/sigpipe): no os/signal and its two threads.
+	fd, err := sigpipe.Open(syscall.SIGTERM, syscall.SIGALRM, syscall.SIGHUP, syscall.SIGCHLD)
+	if err != nil {
 		msg.Die(111, "svlogd: fatal: unable to create pipe: ", errstr.Str(err))
 	}
-	s.sigrd, s.sigwr = pfd[0], pfd[1]
-	c := make(chan os.Signal, 8)
-	signal.Notify(c, syscall.SIGTERM, syscall.SIGALRM, syscall.SIGHUP, syscall.SIGCHLD)
-	go s.signals(c)
+	s.sigrd = fd
 	// Every other signal does what it does to runit's svlogd, but for
 	// SIGPIPE: a write to a processor or stderr nobody reads fails with
 	// EPIPE and svlogd goes on.
@@ -195,25 +198,6 @@ func (s *svlogd) run(names []string) int {
 	return 0
 }
 
-// signals turns signal deliveries into bits of s.sigs and a byte in the
-// self-pipe that wakes the main loop.
-func (s *svlogd) signals(c chan os.Signal) {
-	var one = [1]byte{1}
-	for sig := range c {
-		switch sig {
-		case syscall.SIGTERM:
-			s.sigs.Or(sigTERM)
-		case syscall.SIGALRM:
-			s.sigs.Or(sigALRM)
-		case syscall.SIGHUP:
-			s.sigs.Or(sigHUP)
-		case syscall.SIGCHLD:
-			s.sigs.Or(sigCHLD)
-		}
-		unix.Write(s.sigwr, one[:])
-	}
-}
-
 // openAll opens every directory; svlogd cannot go on without one.
 func (s *svlogd) openAll() {
 	n := 0
@@ -237,14 +221,7 @@ func (s *svlogd) flushAll() {
 
 // handleSignals acts on the signals received; it reports SIGTERM.
 func (s *svlogd) handleSignals() bool {
-	var drain [64]byte
-	for {
-		n, _ := unix.Read(s.sigrd, drain[:])
-		if n < len(drain) {
-			break
-		}
-	}
-	got := s.sigs.Swap(0)
+	got := sigpipe.Drain(s.sigrd)
 	if got&sigCHLD != 0 {
 		s.info("sigchild received.")
 		s.reaper.Reap()

@@ -27,9 +27,11 @@ func Env(env []string, name string) []string {
 }
 
 // Built reports whether the file at path is gorunit's build of the command
-// cmd, by its Go build information ("path\tgorunit/cmd/<cmd>"), which the
-// Go linker puts at the start of the program's first writable segment.
-// Anything it cannot read or recognise is not gorunit's.
+// cmd, by its Go build information ("path\tgorunit/cmd/<cmd>", or
+// "path\tgorunit/cmd/gorunit": the multi-call binary, which runs cmd when
+// executed under its name), which the Go linker puts at the start of the
+// program's first writable segment. Anything it cannot read or recognise
+// is not gorunit's.
 func Built(path, cmd string) bool {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -76,7 +78,8 @@ func built(pread func(b []byte, off int64) int, cmd string) bool {
 		if n < len(magic) || string(b[:len(magic)]) != magic {
 			return false
 		}
-		return bytes.Contains(b[:n], []byte("path\tgorunit/cmd/"+cmd+"\n"))
+		return bytes.Contains(b[:n], []byte("path\tgorunit/cmd/"+cmd+"\n")) ||
+			bytes.Contains(b[:n], []byte("path\tgorunit/cmd/gorunit\n"))
 	}
 	return false
 }

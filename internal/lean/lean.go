@@ -23,6 +23,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"gorunit/internal/selfexe"
 )
 
 const (
@@ -46,36 +48,86 @@ func init() {
 	}
 }
 
+// MemoryLimit is the soft limit on the Go runtime's memory that Init sets
+// with the collector otherwise off (see quietGC). A small Go program maps
+// ~4.5 MB of runtime memory at start (heap arenas, stacks, metadata: the
+// limit counts all of it, not only the live heap), so the limit must be
+// well above that or the collector would run again and again; an idle
+// daemon that allocates nothing after start-up never comes near it. A
+// daemon whose buffers are sized by its options (svlogd -b, -l) raises it
+// with SetMemoryLimit. The limit is soft: the heap may grow past it (the
+// collector then runs, at most half the CPU), allocation never fails.
+const MemoryLimit = 16 << 20
+
+// quietGC turns the collector's proportional pacing off and bounds the
+// heap with MemoryLimit instead: with GOGC off the runtime does not force
+// a collection every 2 minutes (sysmon's forced GC), so an idle daemon is
+// not woken for one and its idle wake-ups are sysmon's alone.
+func quietGC() {
+	debug.SetGCPercent(-1)
+	debug.SetMemoryLimit(MemoryLimit)
+}
+
 // Init re-executes the program with GOMAXPROCS=1 unless GOMAXPROCS is
-// already set, lowers the garbage collector's heap goal (these daemons
-// allocate little, mostly short-lived buffers per fork), and returns the
-// environment to hand to children. If the re-exec fails the program simply
+// already set, turns the periodic garbage collection off with a memory
+// limit instead (quietGC; these daemons allocate nothing after start-up),
+// and returns the environment to hand to children. If the re-exec fails the program simply
 // goes on with the default settings.
-func Init() []string {
+func Init() []string { return start(quietGC) }
+
+// Procs is Init without the collector's settings, for a daemon that runs
+// once (runsvdir) and allocates as it scans: GOMAXPROCS=1 alone keeps its
+// runtime at three threads (four or more with one P per core).
+func Procs() []string { return start(func() {}) }
+
+func start(gc func()) []string {
 	env := syscall.Environ()
 	n := len(env)
 	if name != "" {
 		env = env[: n-2 : n-2]
 		os.Unsetenv("GORUNIT_LEAN")
 		os.Unsetenv("GOMAXPROCS")
-		debug.SetGCPercent(10)
+		gc()
 		return env
 	}
+	defer gc() // if GOMAXPROCS is the user's, or the re-exec failed
 	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
 		comm, err := os.ReadFile("/proc/self/comm")
 		if err != nil || len(comm) < 2 {
 			return env
 		}
 		reexec := append(env[:n:n], maxprocs, marker+string(comm[:len(comm)-1]))
-		// By its real path if it still has one, so that the threads the
-		// runtime starts before init (named after the executed file,
-		// not by prctl) are not all called "exe".
-		exe, err := os.Readlink("/proc/self/exe")
-		if err != nil || len(exe) == 0 || exe[0] != '/' || strings.HasSuffix(exe, " (deleted)") {
-			exe = "/proc/self/exe"
+		// By the name it was executed under if that is still the same
+		// file, else by its real path if it still has one, so that the
+		// threads the runtime starts before init (named after the
+		// executed file, not by prctl) are not all called "exe", nor
+		// "gorunit" (the multi-call binary behind every command's link).
+		exe := sameFile(selfexe.ExecFn())
+		if exe == "" {
+			var err error
+			exe, err = os.Readlink("/proc/self/exe")
+			if err != nil || len(exe) == 0 || exe[0] != '/' || strings.HasSuffix(exe, " (deleted)") {
+				exe = "/proc/self/exe"
+			}
 		}
 		syscall.Exec(exe, os.Args, reexec)
 		// Not reached unless the exec failed.
 	}
 	return env
+}
+
+// Name returns the name (comm) the program was executed under before
+// Init's re-exec or runsvdir's hand-off, or "" if it was neither: the
+// command a multi-call binary must run again.
+func Name() string { return name }
+
+// sameFile returns path if it is the running executable (same device and
+// inode as /proc/self/exe), else "".
+func sameFile(path string) string {
+	var a, b unix.Stat_t
+	if path == "" || unix.Stat(path, &a) != nil || unix.Stat("/proc/self/exe", &b) != nil ||
+		a.Dev != b.Dev || a.Ino != b.Ino {
+		return ""
+	}
+	return path
 }

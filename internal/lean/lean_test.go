@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("LEAN_HELPER") != "" {
 		env := Init()
 		os.Stdout.WriteString("GOMAXPROCS=" + os.Getenv("GOMAXPROCS") + " procs=" + strconv.Itoa(runtime.GOMAXPROCS(0)) + "\n")
+		os.Stdout.WriteString("gc=" + strconv.Itoa(debug.SetGCPercent(-1)) + " limit=" + strconv.FormatInt(debug.SetMemoryLimit(-1), 10) + "\n")
 		os.Stdout.WriteString("child-env:" + strings.Join(env, ",") + "\n")
 		os.Stdout.WriteString("os-env:" + strings.Join(os.Environ(), ",") + "\n")
 		comm, _ := os.ReadFile("/proc/self/comm")
@@ -48,7 +50,7 @@ func run(t *testing.T, env []string) string {
 func TestReexecHidesItself(t *testing.T) {
 	out := run(t, []string{"LEAN_HELPER=1", "A=b"})
 	comm, _ := os.ReadFile("/proc/self/comm") // the test binary's name
-	want := "GOMAXPROCS= procs=1\nchild-env:LEAN_HELPER=1,A=b\nos-env:LEAN_HELPER=1,A=b\ncomm:" + string(comm)
+	want := "GOMAXPROCS= procs=1\ngc=-1 limit=16777216\nchild-env:LEAN_HELPER=1,A=b\nos-env:LEAN_HELPER=1,A=b\ncomm:" + string(comm)
 	if out != want {
 		t.Fatalf("got %q want %q", out, want)
 	}
@@ -56,7 +58,8 @@ func TestReexecHidesItself(t *testing.T) {
 
 func TestUserGOMAXPROCSKept(t *testing.T) {
 	out := run(t, []string{"LEAN_HELPER=1", "GOMAXPROCS=2"})
-	if !strings.Contains(out, "child-env:LEAN_HELPER=1,GOMAXPROCS=2\n") {
+	// The collector is quiet either way (no forced GC every 2 minutes).
+	if !strings.Contains(out, "child-env:LEAN_HELPER=1,GOMAXPROCS=2\n") || !strings.Contains(out, "gc=-1 limit=16777216\n") {
 		t.Fatalf("user's GOMAXPROCS not kept: %q", out)
 	}
 }
@@ -98,8 +101,12 @@ func TestBuilt(t *testing.T) {
 	}{
 		{runsv, "runsv", true},
 		{testenv.Bin(t, "svlogd"), "svlogd", true},
-		{runsv, "svlogd", false},
-		{runsv, "runs", false},
+		{runsv, "svlogd", true}, // the multi-call binary is every command
+		{file("synthetic-runs", synthetic("runs")), "runsv", false},
+		{file("synthetic-runsvdir", synthetic("runsvdir")), "runsv", false},
+		{file("synthetic-runsvx", synthetic("runsvx")), "runsv", false},
+		{file("synthetic-gorunitx", synthetic("gorunitx")), "runsv", false},
+		{file("synthetic-gorunit", synthetic("gorunit")), "svlogd", true},
 		{testenv.Oracle(t, "runsv"), "runsv", false},
 		{os.Args[0], "runsv", false}, // a Go program, not gorunit's runsv
 		{file("script", []byte("#!/bin/sh\nexec /bin/true\n")), "runsv", false},

@@ -68,7 +68,7 @@ done
 install_cmd() { # name source
 	case $1 in
 	runit) d=sbin ;;
-	runit-init) d=lib/runit ;;
+	runit-init|gorunit) d=lib/runit ;;
 	runsvchdir|utmpset) d=usr/sbin ;;
 	*) d=usr/bin ;;
 	esac
@@ -91,14 +91,22 @@ if [ -n "$debian" ]; then
 	for p in envdir envuidgid setuidgid softlimit setlock pgrphack; do ln -sf chpst "usr/bin/$p"; done
 else
 	[ -x "$bindir/runit" ] && [ -x "$bindir/runit-init" ] || { echo "mkinitramfs: no $bindir/runit: run make build" >&2; exit 1; }
+	# The multi-call binary as /lib/runit/gorunit, every other name
+	# (a symlink to it in ./bin) as a symlink to it at its Debian path,
+	# as make install does.
+	[ -x "$bindir/gorunit" ] || { echo "mkinitramfs: no $bindir/gorunit: run make build" >&2; exit 1; }
+	install_cmd gorunit "$bindir/gorunit"
 	for f in "$bindir"/*; do
 		n=$(basename "$f")
-		if [ -L "$f" ]; then
-			rm -f "usr/bin/$n"
-			ln -s "$(readlink "$f")" "usr/bin/$n"
-		elif [ -f "$f" ] && [ -x "$f" ]; then
-			install_cmd "$n" "$f"
-		fi
+		[ -L "$f" ] || continue
+		case $n in
+		runit) d=sbin ;;
+		runit-init) d=lib/runit ;;
+		runsvchdir|utmpset) d=usr/sbin ;;
+		*) d=usr/bin ;;
+		esac
+		rm -f "$d/$n"
+		ln -s /lib/runit/gorunit "$d/$n"
 	done
 fi
 # As Debian's runit-init package: /sbin/init is runit-init; also on PATH

@@ -1,7 +1,8 @@
 // Package multilog is daemontools' multilog as a personality of svlogd:
 // it translates a multilog script (its arguments) into svlogd's options
 // and one svlogd config per log directory, writes each config into its
-// directory and runs svlogd (package gorunit/svlog) on the directories.
+// directory and returns svlogd's arguments; the dispatcher (cmd/gorunit)
+// runs svlogd (package gorunit/svlog) on the directories.
 //
 // The script's actions, carried out in order for each line:
 //

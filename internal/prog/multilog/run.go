@@ -9,13 +9,18 @@ import (
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
 	"gorunit/internal/tai64"
-	"gorunit/svlog"
 )
 
-// Main runs multilog with argv (argv[0] included) and returns the exit
-// code: it prepares the directories (created, locked once to fail early
-// as multilog does, config written) and runs svlogd on them.
-func Main(argv []string) int {
+// Svlogd translates multilog's argv (argv[0] included) into svlogd's: it
+// prepares the directories (created, locked once to fail early as
+// multilog does, config written) and returns the arguments with which the
+// caller runs svlogd on them (svlog.Main). Without log directories it
+// filters standard input itself (multilog's e actions). When it returns
+// no arguments, the program is done and exits with code.
+//
+// This package does not run svlogd itself: the command's dispatcher does,
+// so that no program body imports another.
+func Svlogd(argv []string) (args []string, code int) {
 	var script []string
 	if len(argv) > 0 {
 		script = argv[1:]
@@ -25,23 +30,23 @@ func Main(argv []string) int {
 		msg.Err("multilog: warning: ", w)
 	}
 	if len(p.Dirs) == 0 {
-		return p.filter()
+		return nil, p.filter()
 	}
 	if len(p.Errs) > 0 {
 		msg.Err("multilog: warning: more e actions than directories, the extra ones are ignored")
 	}
-	args := []string{"multilog"}
+	args = []string{"multilog"}
 	if p.Stamp {
 		args = append(args, "-t")
 	}
 	for _, d := range p.Dirs {
 		if err := prepare(d); err != "" {
 			msg.Err("multilog: fatal: ", err)
-			return 111
+			return nil, 111
 		}
 		args = append(args, d.Name)
 	}
-	return svlog.Main(args)
+	return args, 0
 }
 
 // prepare creates the directory if needed, checks that no other logger
