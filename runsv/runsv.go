@@ -12,8 +12,6 @@ package runsv
 
 import (
 	"os"
-	"os/signal"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/sigact"
+	"gorunit/internal/sigpipe"
 	"gorunit/internal/supervise"
 	"gorunit/reaper"
 )
@@ -37,9 +36,8 @@ type Runsv struct {
 	io      [2]svcIO // per Target
 	logpipe [2]int
 
-	sigs    chan os.Signal
 	self    [2]int // self-pipe: SIGTERM (and SIGCHLD without pidfds) write a byte
-	gotTerm atomic.Bool
+	gotTerm bool
 	reaper  *reaper.Reaper
 
 	// Exits collected by the reaper, not yet given to the machine (one
@@ -50,8 +48,7 @@ type Runsv struct {
 
 	timers   [2][2]time.Time // armed timers, by Target and Timer
 	fds      [7]unix.PollFd
-	sigchld  bool // SIGCHLD is watched: the kernel gave no pidfd
-	exitCode int  // -1 until ActExit
+	exitCode int // -1 until ActExit
 	statText [36]string
 	buf      [readyRead]byte
 }
@@ -95,11 +92,11 @@ func (r *Runsv) setup() {
 	if err := unix.Pipe2(r.self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		r.fatal("unable to create selfpipe: ", errstr.Str(err))
 	}
-	// Child exits wake the loop through pidfds; SIGTERM through the
-	// self-pipe (the Go runtime handles signals on a thread of its own).
-	r.sigs = make(chan os.Signal, 4)
-	signal.Notify(r.sigs, unix.SIGTERM)
-	go r.forwardSignals()
+	// Child exits wake the loop through pidfds (and SIGCHLD, for a kernel
+	// without them); SIGTERM and SIGCHLD come as bytes on the self-pipe,
+	// polled with the rest (internal/sigpipe): no os/signal and its two
+	// threads.
+	sigpipe.Route(r.self[1], unix.SIGTERM, unix.SIGCHLD)
 	// Every other signal does what it does to runit's runsv, but for
 	// SIGPIPE: a warning to a log pipe nobody reads fails, runsv goes on.
 	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
@@ -142,16 +139,6 @@ func (r *Runsv) setup() {
 	r.io[MainSvc].ok = r.openOK(supervise.OKPath)
 	if haveLog {
 		r.io[LogSvc].ok = r.openOK(supervise.LogPrefix + supervise.OKFile)
-	}
-}
-
-func (r *Runsv) forwardSignals() {
-	one := []byte{0}
-	for s := range r.sigs {
-		if s == unix.SIGTERM {
-			r.gotTerm.Store(true)
-		}
-		unix.Write(r.self[1], one)
 	}
 }
 
@@ -255,7 +242,6 @@ func (r *Runsv) openOK(path string) int {
 // the self-pipe, the control FIFOs, the readiness pipes and the pidfds
 // of the children). It returns the exit code.
 func (r *Runsv) loop() int {
-	var drain [64]byte
 	r.step(Event{Kind: EvBegin})
 	for r.exitCode < 0 {
 		now := time.Now()
@@ -308,11 +294,8 @@ func (r *Runsv) loop() int {
 			}
 		}
 
-		for {
-			n, err := unix.Read(r.self[0], drain[:])
-			if n <= 0 || err != nil {
-				break
-			}
+		if sigpipe.Drain(r.self[0])&sigact.Bit(unix.SIGTERM) != 0 {
+			r.gotTerm = true
 		}
 		r.reaper.Reap()
 		r.deliverExits()
@@ -325,7 +308,8 @@ func (r *Runsv) loop() int {
 				r.step(Event{Kind: EvControl, Target: LogSvc, Byte: c})
 			}
 		}
-		if r.gotTerm.Swap(false) {
+		if r.gotTerm {
+			r.gotTerm = false
 			r.step(Event{Kind: EvTerm})
 		}
 	}

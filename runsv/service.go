@@ -1,7 +1,6 @@
 package runsv
 
 import (
-	"os/signal"
 	"strconv"
 	"syscall"
 	"time"
@@ -296,11 +295,6 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 		return Event{Kind: EvStartFailed, Target: t}
 	}
 	r.io[t].pidfd = pidfd
-	if pidfd < 0 && !r.sigchld {
-		// No pidfd from this kernel: child exits wake the loop by SIGCHLD.
-		r.sigchld = true
-		signal.Notify(r.sigs, unix.SIGCHLD)
-	}
 	return Event{Kind: EvStarted, Target: t, Pid: pid}
 }
 
