@@ -36,7 +36,8 @@ test-short:
 
 # Installs under runit's usual (Debian) paths: /sbin/runit,
 # /lib/runit/runit-init, $(PREFIX)/bin/{chpst,runsv,runsvdir,sv,svlogd,...},
-# $(PREFIX)/sbin/{runsvchdir,utmpset}.
+# $(PREFIX)/sbin/{runsvchdir,utmpset}; manual pages (man/) gzipped into
+# $(PREFIX)/share/man/man7 and man8.
 install: build
 	install -d $(DESTDIR)/sbin $(DESTDIR)/lib/runit $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
 	@for c in $(COMMANDS) $$(ls $(BIN)); do \
@@ -50,6 +51,11 @@ install: build
 	  echo "install $$c -> $$d"; install -m 0755 $(BIN)/$$c $$d/$$c; \
 	done
 	@for p in $(PERSONALITIES); do ln -sf chpst $(DESTDIR)$(PREFIX)/bin/$$p; done
+	install -d $(DESTDIR)$(PREFIX)/share/man/man7 $(DESTDIR)$(PREFIX)/share/man/man8
+	@for m in man/*.7 man/*.8; do \
+	  d=$(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; \
+	  gzip -9n -c $$m > $$d/$${m#man/}.gz && chmod 0644 $$d/$${m#man/}.gz || exit 1; \
+	done
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
