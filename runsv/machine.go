@@ -732,7 +732,10 @@ func (m *stepper) control(t Target, c byte) {
 		s.Want = supervise.InternalWantUp
 		m.writeStatus(t)
 		m.cutBackoff(t)
-		if s.State == supervise.Down && s.Pid == 0 {
+		// runit: state down is enough, also after 'k' while the old
+		// process (or a ./finish 'k' never signals) still runs; its exit
+		// is then a stranger's.
+		if s.State == supervise.Down {
 			m.start(t)
 		}
 	case supervise.CmdDown:
@@ -745,7 +748,7 @@ func (m *stepper) control(t Target, c byte) {
 	case supervise.CmdOnce:
 		s.Want = supervise.InternalWantDown
 		m.writeStatus(t)
-		if s.State == supervise.Down && s.Pid == 0 {
+		if s.State == supervise.Down {
 			if s.held(m.now) {
 				s.Once = true
 			} else {

@@ -62,7 +62,9 @@ func (w *world) do(a *Action) *Event {
 	s := w.st.Svc(t)
 	switch a.Kind {
 	case ActStart:
-		if w.live[t] != 0 {
+		// A start while a process lives only after 'k' (state down, as
+		// runit): the old process becomes a stranger.
+		if w.live[t] != 0 && (s.State != supervise.Down || s.Pid != w.live[t]) {
 			w.t.Fatalf("start of %v while %d (%v) runs", a.Prog, w.live[t], w.prog[t])
 		}
 		if a.Prog == ProgRun && s.Want != supervise.InternalWantUp && !w.once[t] {
@@ -77,6 +79,7 @@ func (w *world) do(a *Action) *Event {
 		w.once[t] = false
 		switch w.fail {
 		case 1:
+			w.live[t] = 0 // the old process, if any, is a stranger now
 			return &Event{Kind: EvStartFailed, Target: t}
 		case 2:
 			return &Event{Kind: EvStartFailed, Target: t, Retry: true}
@@ -173,7 +176,7 @@ func FuzzMachine(f *testing.F) {
 			switch op & 0x0f {
 			case 0, 1:
 				e.Kind, e.Byte = EvControl, arg
-				if s := w.st.Svc(tg); arg == 'o' && s.State == supervise.Down && s.Pid == 0 {
+				if s := w.st.Svc(tg); arg == 'o' && s.State == supervise.Down {
 					w.once[tg] = true
 				}
 			case 2:
@@ -227,7 +230,7 @@ func FuzzMachine(f *testing.F) {
 				continue
 			default:
 				e.Kind, e.Byte = EvControl, "udoxtkpchaiq12"[int(arg)%14]
-				if s := w.st.Svc(tg); e.Byte == 'o' && s.State == supervise.Down && s.Pid == 0 {
+				if s := w.st.Svc(tg); e.Byte == 'o' && s.State == supervise.Down {
 					w.once[tg] = true
 				}
 			}

@@ -244,10 +244,11 @@ func TestMachineEveryByteInEveryState(t *testing.T) {
 		{"stopping", '2', PhaseStopping, "script 2; kill 100 USR2"},
 
 		// killed: the status says down, the process is not reaped; no byte
-		// reaches it, and runsv does not start another.
-		{"killed", 'u', PhaseKilled, "status down pid=100 want=u"},
+		// reaches it. As in runit, 'u' and 'o' start ./run at once (state
+		// down is all runit looks at); the old process's exit is ignored.
+		{"killed", 'u', PhaseRun, "status down pid=100 want=u; script u; clearready; start run; status run pid=101 want=u"},
 		{"killed", 'd', PhaseKilled, "status down pid=100 want=d"},
-		{"killed", 'o', PhaseKilled, "status down pid=100 want=d"},
+		{"killed", 'o', PhaseRun, "status down pid=100 want=d; script u; clearready; start run; status run, want down pid=101 want=d"},
 		{"killed", 'x', PhaseExited, "status down pid=100 want=d; exit 0"},
 		{"killed", 't', PhaseKilled, ""},
 		{"killed", 'k', PhaseKilled, ""},
@@ -319,6 +320,10 @@ func TestMachineTransitions(t *testing.T) {
 			func(s *sim) string { return s.after(5*time.Second).exit(100, 0) }, PhaseRun, "clearready; status down pid=0 want=u; script u; clearready; start run; status run pid=101 want=u"},
 		{"run exits after 0.5 s: held a second", states["run"],
 			func(s *sim) string { return s.after(500*time.Millisecond).exit(100, 1<<8) }, PhaseHeld, "clearready; status down pid=0 want=u; arm hold +1s"},
+		{"'k' during ./finish, then 'u': ./run starts while ./finish runs (runit)", func() *sim { s := states["finish"](); s.ctl('k'); return s },
+			func(s *sim) string { return s.ctl('u') }, PhaseRun, "status down pid=101 want=u; script u; clearready; start run; status run pid=102 want=u"},
+		{"... and the old ./finish's exit is a stranger's", func() *sim { s := states["finish"](); s.ctl('k'); s.ctl('u'); return s },
+			func(s *sim) string { return s.exit(101, 0) }, PhaseRun, ""},
 		{"exit of another pid: ignored", states["run"],
 			func(s *sim) string { return s.exit(4711, 0) }, PhaseRun, ""},
 		{"hold timer due: started", states["held"],

@@ -47,7 +47,7 @@ type Runsv struct {
 	onExit [2]func(reaper.Exit)
 
 	timers   [2][2]time.Time // armed timers, by Target and Timer
-	fds      [7]unix.PollFd
+	fds      [9]unix.PollFd
 	exitCode int // -1 until ActExit
 	statText [36]string
 	buf      [readyRead]byte
@@ -271,6 +271,9 @@ func (r *Runsv) loop() int {
 			if s.pidfd >= 0 {
 				fds = append(fds, unix.PollFd{Fd: int32(s.pidfd), Events: unix.POLLIN})
 			}
+			if s.stalefd >= 0 {
+				fds = append(fds, unix.PollFd{Fd: int32(s.stalefd), Events: unix.POLLIN})
+			}
 		}
 		unix.Poll(fds, timeout)
 		for _, f := range fds[1:] {
@@ -352,6 +355,15 @@ func (r *Runsv) mainExit(e reaper.Exit) { r.collected(MainSvc, e) }
 func (r *Runsv) logExit(e reaper.Exit)  { r.collected(LogSvc, e) }
 
 func (r *Runsv) collected(t Target, e reaper.Exit) {
+	if e.Pid != r.st.Svc(t).Pid {
+		// A process 'k' left behind and 'u' replaced: runit ignores its
+		// exit too; it keeps no slot for the current process's exit.
+		if s := &r.io[t]; s.stalefd >= 0 {
+			unix.Close(s.stalefd)
+			s.stalefd = -1
+		}
+		return
+	}
 	r.exits[t], r.exited[t] = e, true
 	if s := &r.io[t]; s.pidfd >= 0 {
 		unix.Close(s.pidfd)

@@ -441,3 +441,32 @@ func TestLogPidFile(t *testing.T) {
 		return tr.String()
 	})
 }
+
+// TestKillDuringFinishThenUp: 'k' while ./finish runs sends nothing and
+// sets the state down; a 'u' then starts ./run at once, with ./finish
+// still running, and ./finish's later exit is ignored (runit's runsv looks
+// at the state, not at whether a process is left).
+func TestKillDuringFinishThenUp(t *testing.T) {
+	both(t, func(t *testing.T, w *world, im impl) string {
+		out := filepath.Join(w.root, "got")
+		gate := filepath.Join(w.root, "go")
+		dir := w.service("kf", map[string]string{
+			"run":    "#!/bin/sh\necho run >> " + out + "\nexec sleep 60\n",
+			"finish": "#!/bin/sh\necho finish \"$@\" >> " + out + "\nwhile [ ! -e " + gate + " ]; do sleep 0.05; done\n",
+		})
+		st := filepath.Join(dir, "supervise/status")
+		p := w.start(im.runsv, "kf")
+		waitStatus(t, st, "up", isUp)
+		w.write("kf/supervise/control", "t")
+		testenv.WaitFor(t, testenv.Deadline, "finish", func() bool { return cat(out) == "run\nfinish -1 15\n" })
+		w.write("kf/supervise/control", "ku")
+		testenv.WaitFor(t, testenv.Deadline, "run with finish running", func() bool { return cat(out) == "run\nfinish -1 15\nrun\n" })
+		tr := &transcript{w: w}
+		tr.sv("status", "kf")
+		os.WriteFile(gate, nil, 0644)
+		tr.sv("-v", "exit", "kf")
+		tr.add("exit " + strconv.Itoa(p.wait(t)))
+		tr.add(cat(out))
+		return tr.String()
+	})
+}

@@ -79,6 +79,7 @@ type svcIO struct {
 	readyR     int // read end of the readiness pipe, -1 if none
 	readySeen  int // bytes read from it without a newline
 	pidfd      int // pidfd of the service's process, -1 if none
+	stalefd    int // pidfd of a process 'k' left behind and 'u' replaced, -1 if none
 
 	// pidWritten is the pid last written to supervise/pid (-1: never).
 	pidWritten int
@@ -92,7 +93,7 @@ type svcIO struct {
 
 func (s *svcIO) init(sup, base string) {
 	s.sup, s.base = sup, base
-	s.readyR, s.pidfd = -1, -1
+	s.readyR, s.pidfd, s.stalefd = -1, -1, -1
 	for i, name := range [nz]string{
 		sup + supervise.StatusFile, sup + supervise.StatusFile + ".new",
 		sup + supervise.StatFile, sup + supervise.StatFile + ".new",
@@ -293,6 +294,14 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 		}
 		r.fatalMsg("unable to start ", what, ": ", errstr.Str(err))
 		return Event{Kind: EvStartFailed, Target: t}
+	}
+	if s := &r.io[t]; s.pidfd >= 0 {
+		// The old process still runs ('k' then 'u'): its pidfd stays a
+		// wake-up so that it is reaped when it ends.
+		if s.stalefd >= 0 {
+			unix.Close(s.stalefd)
+		}
+		s.stalefd = s.pidfd
 	}
 	r.io[t].pidfd = pidfd
 	return Event{Kind: EvStarted, Target: t, Pid: pid}

@@ -48,9 +48,11 @@ type Command struct {
 	// with one of SvLetters for the byte alone.
 	SvWords   []string
 	SvLetters string
-	// Signal is the signal runsv sends a running process (for d, x and
-	// t: TERM, then CONT; 0 for none). A ./control/<byte> script that
-	// exits 0 replaces it, where runsv supports one.
+	// Signal is the signal runsv sends a running process (0 for none).
+	// d, x and t send TERM (unless ./control/t exits 0); d and x then
+	// send CONT whether or not TERM was sent, t does not (so sv's restart
+	// words send t then c). For the other bytes a ./control/<byte> script
+	// that exits 0 replaces the signal, where runsv supports one.
 	Signal unix.Signal
 	Svc    byte // svc's option letter, 0 if svc has none
 	Wait   Wait
