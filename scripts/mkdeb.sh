@@ -56,11 +56,20 @@ chmod 0755 "$root"
 umask 022
 divert=
 seen=      # "inode:path" of each installed binary
-for src in "$bin"/*; do
+# The multi-call binary first, as /lib/runit/gorunit (beside runit-init, on
+# the root file system, as make install puts it): every name is then a
+# symbolic link to it, and gorunit picks the command by that name (a real
+# file named after one command, e.g. chpst, would make every name chpst).
+first_gorunit=
+for src in "$bin/gorunit" "$bin"/*; do
 	[ -e "$src" ] || continue
 	name=${src##*/}
 	[ -f "$src" ] || continue
-	if dir=$(runit_path "$name"); then
+	if [ "$name" = gorunit ]; then
+		[ -z "$first_gorunit" ] || continue
+		first_gorunit=1
+		dir=/lib/runit
+	elif dir=$(runit_path "$name"); then
 		divert="$divert $dir/$name"
 	else
 		dir=/usr/lib/gorunit/bin
