@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 	"time"
 )
 
@@ -69,26 +68,12 @@ func benchContainer(im impl) (result, error) {
 	defer null.Close()
 	cons, _ := os.OpenFile(console, os.O_WRONLY|os.O_APPEND, 0)
 	defer cons.Close()
-	p, err := os.StartProcess("/bin/sh", []string{"sh", "-c", containerBoot}, &os.ProcAttr{
-		Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "ETC=" + etc, "SVDIR=" + svdir,
-			"CONSOLE=" + console, "BIN=" + im.bin, "RUNIT=" + im.runit},
-		Files: []*os.File{null, cons, cons},
-		Sys: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
-			Pdeathsig:  syscall.SIGKILL,
-		},
-	})
+	p, stop, err := bootNS(containerBoot, []string{"ETC=" + etc, "SVDIR=" + svdir,
+		"CONSOLE=" + console, "BIN=" + im.bin, "RUNIT=" + im.runit}, null, cons)
 	if err != nil {
 		return nil, err
 	}
-	register(p.Pid)
-	defer func() {
-		// Killing process 1 of a PID namespace kills everything in it.
-		syscall.Kill(p.Pid, syscall.SIGKILL)
-		var ws syscall.WaitStatus
-		syscall.Wait4(p.Pid, &ws, 0, nil)
-		unregister(p.Pid)
-	}()
+	defer stop()
 	if err := waitAllUp(services, true, 20*time.Millisecond, 60*time.Second); err != nil {
 		c, _ := os.ReadFile(console)
 		return nil, fmt.Errorf("container: %v; console: %.300s", err, c)

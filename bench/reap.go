@@ -79,26 +79,12 @@ func benchReap(im impl) (result, error) {
 	defer null.Close()
 	cons, _ := os.OpenFile(console, os.O_WRONLY|os.O_APPEND, 0)
 	defer cons.Close()
-	p, err := os.StartProcess("/bin/sh", []string{"sh", "-c", bootScript}, &os.ProcAttr{
-		Env: []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "ETC=" + etc, "CONSOLE=" + console,
-			"BENCH=" + self, "OUT=" + out, "N=" + itoa(stormOrphans), "RUNIT=" + im.runit},
-		Files: []*os.File{null, cons, cons},
-		Sys: &syscall.SysProcAttr{
-			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
-			Pdeathsig:  syscall.SIGKILL,
-		},
-	})
+	_, stop, err := bootNS(bootScript, []string{"ETC=" + etc, "CONSOLE=" + console,
+		"BENCH=" + self, "OUT=" + out, "N=" + itoa(stormOrphans), "RUNIT=" + im.runit}, null, cons)
 	if err != nil {
 		return nil, err
 	}
-	register(p.Pid)
-	defer func() {
-		// Killing process 1 of a PID namespace kills everything in it.
-		syscall.Kill(p.Pid, syscall.SIGKILL)
-		var ws syscall.WaitStatus
-		syscall.Wait4(p.Pid, &ws, 0, nil)
-		unregister(p.Pid)
-	}()
+	defer stop()
 	deadline := time.Now().Add(120 * time.Second)
 	var report string
 	for {
@@ -125,4 +111,28 @@ func benchReap(im impl) (result, error) {
 	us, _ := strconv.ParseFloat(f["us"], 64)
 	cpu, _ := strconv.ParseFloat(f["pid1cpu_us"], 64)
 	return result{"reap": us / 1000, "reap.cpu": cpu / 1000}, nil
+}
+
+// bootNS starts sh -c script as process 1 of new PID and mount namespaces,
+// standard input null, output to cons; stop kills the namespace (killing
+// its process 1 kills everything in it) and reaps it.
+func bootNS(script string, env []string, null, cons *os.File) (p *os.Process, stop func(), err error) {
+	p, err = os.StartProcess("/bin/sh", []string{"sh", "-c", script}, &os.ProcAttr{
+		Env:   append([]string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, env...),
+		Files: []*os.File{null, cons, cons},
+		Sys: &syscall.SysProcAttr{
+			Cloneflags: syscall.CLONE_NEWPID | syscall.CLONE_NEWNS,
+			Pdeathsig:  syscall.SIGKILL,
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	register(p.Pid)
+	return p, func() {
+		syscall.Kill(p.Pid, syscall.SIGKILL)
+		var ws syscall.WaitStatus
+		syscall.Wait4(p.Pid, &ws, 0, nil)
+		unregister(p.Pid)
+	}, nil
 }
