@@ -40,7 +40,7 @@ const (
 type Want = int
 
 // Phase names the state of one service. It is derived from the fields of
-// Service (which are what supervise/status shows); see Service.Phase.
+// Service (which are what the status record shows); see Service.Phase.
 type Phase uint8
 
 const (
@@ -86,7 +86,7 @@ type EventKind uint8
 
 const (
 	EvBegin       EventKind = iota // the host is set up: start what should run
-	EvControl                      // Byte was read from Target's supervise/control
+	EvControl                      // Byte was read from Target's control FIFO
 	EvTerm                         // runsv got SIGTERM (an 'x' for the main service)
 	EvStarted                      // answer to Start: the process Pid runs
 	EvStartFailed                  // answer to Start: no process; Retry if the fork failed for lack of resources
@@ -165,7 +165,7 @@ var actionNames = [...]string{"start", "script", "signal", "status", "arm", "can
 
 func (k ActionKind) String() string { return actionNames[k] }
 
-// Snapshot is what ActWriteStatus writes: the fields of supervise/status
+// Snapshot is what ActWriteStatus writes: the fields of the status record
 // and supervise/stat at the moment of the action.
 type Snapshot struct {
 	Since  tai64.N
@@ -212,7 +212,7 @@ const (
 )
 
 // Service is the state of one service. The exported fields are what
-// supervise/status and supervise/stat show.
+// the status record and the stat file show.
 type Service struct {
 	State  byte // supervise.Down, supervise.Run, supervise.Finish
 	Want   Want

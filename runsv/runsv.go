@@ -1,7 +1,7 @@
 // Package runsv supervises one service directory the way runit's runsv
 // does: it runs ./run (and ./finish), and log/run on a pipe it holds for its
 // whole life, keeps the supervise/ files, and obeys the one-byte commands
-// written to supervise/control.
+// written to the control FIFO (supervise.ControlPath).
 //
 // One thread of control does everything: it sleeps in poll(2) on a
 // self-pipe (fed by SIGCHLD and SIGTERM) and the control FIFOs, reaps
@@ -225,7 +225,7 @@ func (r *Runsv) openControl(t Target) {
 	}
 }
 
-// openOK opens supervise/ok. Like runit, it does not insist on a FIFO
+// openOK opens the ok FIFO (supervise.OKPath). Like runit, it does not insist on a FIFO
 // here: an existing file of another type is opened as it is.
 func (r *Runsv) openOK(path string) int {
 	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {

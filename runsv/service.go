@@ -73,8 +73,8 @@ type svcIO struct {
 	base string // "" or "log/": where the service's own files are
 	z    [nz]zpath
 
-	ctlR, ctlW int // supervise/control, read and write ends
-	ok         int // supervise/ok, held open for reading
+	ctlR, ctlW int // the control FIFO, read and write ends
+	ok         int // the ok FIFO, held open for reading
 	lock       int // supervise/lock
 	readyR     int // read end of the readiness pipe, -1 if none
 	readySeen  int // bytes read from it without a newline
@@ -190,7 +190,7 @@ func b2i(b bool) int {
 }
 
 // writeStatus updates supervise/pid (if the pid changed), supervise/stat
-// and supervise/status, each through a .new file and rename.
+// and the status record, each through a .new file and rename.
 func (r *Runsv) writeStatus(t Target, snap Snapshot) {
 	s := &r.io[t]
 	if snap.Pid != s.pidWritten {

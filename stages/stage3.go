@@ -41,7 +41,7 @@ func builtin3(realInit bool) {
 // timeout-kill and a second (else downGrace) gets "k" (SIGKILL) before
 // "x". Writing "dx" at once would have runsv send TERM a second time on
 // "x" while the service is still stopping. It then waits for every runsv to
-// let go of supervise/ok, bounded by servicesGrace.
+// let go of its ok FIFO, bounded by servicesGrace.
 func stopServices(dir string) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
