@@ -16,7 +16,11 @@ type chpstImpl struct{ name, bin string }
 
 func chpstImpls(t *testing.T) []chpstImpl {
 	testenv.RequireRoot(t)
-	return []chpstImpl{{"gorunit", testenv.Bin(t, "chpst")}, {"runit", testenv.Oracle(t, "chpst")}}
+	var out []chpstImpl
+	for _, s := range []testenv.Side{testenv.Ours, testenv.Runit} {
+		out = append(out, chpstImpl{s.Name, s.Cmd(t, "chpst")})
+	}
+	return out
 }
 
 // runAs runs argv (argv[0] is the program name the binary sees) with the

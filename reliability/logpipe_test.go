@@ -22,10 +22,11 @@ type logImpl struct{ name, runsv, svlogd string }
 
 func logImpls(t *testing.T) []logImpl {
 	testenv.RequireRoot(t)
-	return []logImpl{
-		{"gorunit", testenv.Bin(t, "runsv"), testenv.Bin(t, "svlogd")},
-		{"runit", testenv.Oracle(t, "runsv"), testenv.Oracle(t, "svlogd")},
+	var out []logImpl
+	for _, s := range []testenv.Side{testenv.Ours, testenv.Runit} {
+		out = append(out, logImpl{s.Name, s.Cmd(t, "runsv"), s.Cmd(t, "svlogd")})
 	}
+	return out
 }
 
 const (

@@ -25,10 +25,11 @@ type pid1Impl struct {
 
 func pid1Impls(t *testing.T) []pid1Impl {
 	testenv.RequireRoot(t)
-	return []pid1Impl{
-		{"gorunit", testenv.Bin(t, "runit"), testenv.BinDir(t)},
-		{"runit", testenv.Oracle(t, "runit"), testenv.OracleBinDir(t)},
+	var out []pid1Impl
+	for _, s := range []testenv.Side{testenv.Ours, testenv.Runit} {
+		out = append(out, pid1Impl{s.Name, s.Cmd(t, "runit"), s.Dir(t)})
 	}
+	return out
 }
 
 // booted is one running namespace.

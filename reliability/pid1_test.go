@@ -113,7 +113,13 @@ func TestRunsvdirTreeUnderPID1(t *testing.T) {
 				return p != 0 && p != oldB && err == nil
 			})
 			r.recreate = time.Since(t0)
-			r.newServiceRunning = statIs(bdir+"/supervise/stat", "run")
+			// The run script may write "second" before runsv writes its
+			// stat file: wait for the stat too (both runsv failed here
+			// under load).
+			testenv.WaitFor(t, testenv.Deadline, im.name+": the new b running", func() bool {
+				return statIs(bdir+"/supervise/stat", "run")
+			})
+			r.newServiceRunning = true
 			testenv.WaitFor(t, testenv.Deadline, im.name+": the old runsv of b to exit", func() bool { return !alive(oldB) })
 			r.oldRunsvGone = true
 			r.runsvdirSurvived = alive(rsd) && childNamed(b.pid, "runsvdir") == rsd
@@ -251,7 +257,7 @@ echo "stage2: zombies $(grep -l '^State:.Z' /proc/[0-9]*/status 2>/dev/null | wc
 			if limit < 2048 {
 				limit = 2048
 			}
-			if im.name == "gorunit" && last.rss > first.rss+limit {
+			if im.name == testenv.Ours.Name && last.rss > first.rss+limit {
 				t.Errorf("process 1's VmRSS grew from %d kB after round 1 to %d kB after round %d (bound %d kB)", first.rss, last.rss, rounds, limit)
 			}
 			figure(t, "process 1 ("+im.name+") under orphan and fork storms",

@@ -20,10 +20,11 @@ type treeImpl struct{ name, runsvdir, path string }
 
 func treeImpls(t *testing.T) []treeImpl {
 	testenv.RequireRoot(t)
-	return []treeImpl{
-		{"gorunit", testenv.Bin(t, "runsvdir"), testenv.BinDir(t)},
-		{"runit", testenv.Oracle(t, "runsvdir"), testenv.OracleBinDir(t)},
+	var out []treeImpl
+	for _, s := range []testenv.Side{testenv.Ours, testenv.Runit} {
+		out = append(out, treeImpl{s.Name, s.Cmd(t, "runsvdir"), s.Dir(t)})
 	}
+	return out
 }
 
 var stampName = regexp.MustCompile(`@[0-9a-f]{24}\.`)

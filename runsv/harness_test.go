@@ -26,7 +26,11 @@ type impl struct {
 // impls returns runit's runsv (the oracle) and ours.
 func impls(t *testing.T) []impl {
 	testenv.RequireRoot(t)
-	return []impl{{"runit", testenv.Oracle(t, "runsv")}, {"ours", testenv.Bin(t, "runsv")}}
+	var out []impl
+	for _, s := range testenv.Sides() {
+		out = append(out, impl{s.Name, s.Cmd(t, "runsv")})
+	}
+	return out
 }
 
 // world is a scratch service directory tree driven by runit's own sv.

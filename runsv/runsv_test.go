@@ -457,6 +457,9 @@ func TestKillDuringFinishThenUp(t *testing.T) {
 		st := filepath.Join(dir, "supervise/status")
 		p := w.start(im.runsv, "kf")
 		waitStatus(t, st, "up", isUp)
+		// Up means the pid is known, not that ./run has written its line:
+		// a TERM before the echo would leave no "run" (seen under load).
+		testenv.WaitFor(t, testenv.Deadline, "run", func() bool { return cat(out) == "run\n" })
 		w.write("kf/supervise/control", "t")
 		testenv.WaitFor(t, testenv.Deadline, "finish", func() bool { return cat(out) == "run\nfinish -1 15\n" })
 		w.write("kf/supervise/control", "ku")

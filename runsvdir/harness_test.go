@@ -36,12 +36,12 @@ func ours(t *testing.T) impl {
 		t.Logf("./bin/svlogd not built: the loggers run runit's svlogd")
 		path = bin + ":" + testenv.OracleBinDir(t) + ":/usr/bin:/bin"
 	}
-	return impl{"gorunit", testenv.Bin(t, "runsvdir"), path}
+	return impl{testenv.Ours.Name, testenv.Ours.Cmd(t, "runsvdir"), path}
 }
 
 func runit(t *testing.T) impl {
 	t.Helper()
-	return impl{"runit", testenv.Oracle(t, "runsvdir"), testenv.OracleBinDir(t) + ":/usr/bin:/bin"}
+	return impl{testenv.Runit.Name, testenv.Runit.Cmd(t, "runsvdir"), testenv.Runit.Dir(t) + ":/usr/bin:/bin"}
 }
 
 func both(t *testing.T) []impl { return []impl{ours(t), runit(t)} }

@@ -19,10 +19,11 @@ type impl struct {
 }
 
 func impls(t *testing.T) []impl {
-	return []impl{
-		{"gorunit", testenv.Bin(t, "runit"), testenv.Bin(t, "runit-init")},
-		{"runit", testenv.Oracle(t, "runit"), testenv.Oracle(t, "runit-init")},
+	var out []impl
+	for _, s := range []testenv.Side{testenv.Ours, testenv.Runit} {
+		out = append(out, impl{s.Name, s.Cmd(t, "runit"), s.Cmd(t, "runit-init")})
 	}
+	return out
 }
 
 type result struct {

@@ -30,7 +30,11 @@ type daemon struct {
 
 // svlogds are our svlogd and runit's, for tests that run both.
 func svlogds(t *testing.T) []struct{ name, bin string } {
-	return []struct{ name, bin string }{{"ours", testenv.Bin(t, "svlogd")}, {"runit", testenv.Oracle(t, "svlogd")}}
+	var out []struct{ name, bin string }
+	for _, s := range []testenv.Side{testenv.Ours, testenv.Runit} {
+		out = append(out, struct{ name, bin string }{s.Name, s.Cmd(t, "svlogd")})
+	}
+	return out
 }
 
 func startDaemon(t *testing.T, bin, root string, args ...string) *daemon {

@@ -130,3 +130,43 @@ func WaitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Side is one of the two implementations the comparison tests run side by
+// side: ours (./bin) or runit's (the oracle). Every "ours and runit's"
+// pairing of the tests is built from Sides, so the names and where each
+// side's programs are found are decided here once.
+type Side struct {
+	Name  string // "ours" or "runit": the subtest's name
+	runit bool
+}
+
+// Ours and Runit are the two sides.
+var (
+	Ours  = Side{Name: "ours"}
+	Runit = Side{Name: "runit", runit: true}
+)
+
+// Sides returns both: runit's first (the reference), then ours.
+func Sides() []Side { return []Side{Runit, Ours} }
+
+// IsRunit reports whether s is runit's side.
+func (s Side) IsRunit() bool { return s.runit }
+
+// Cmd returns the path of this side's command name (Bin or Oracle).
+func (s Side) Cmd(t testing.TB, name string) string {
+	t.Helper()
+	if s.runit {
+		return Oracle(t, name)
+	}
+	return Bin(t, name)
+}
+
+// Dir returns the directory of this side's commands, for PATH (BinDir or
+// OracleBinDir).
+func (s Side) Dir(t testing.TB) string {
+	t.Helper()
+	if s.runit {
+		return OracleBinDir(t)
+	}
+	return BinDir(t)
+}

@@ -109,7 +109,7 @@ type impl struct {
 
 func impls(t *testing.T) (runit, ours impl) {
 	t.Helper()
-	return impl{"runit", testenv.Oracle(t, "sv")}, impl{"ours", testenv.Bin(t, "sv")}
+	return impl{testenv.Runit.Name, testenv.Runit.Cmd(t, "sv")}, impl{testenv.Ours.Name, testenv.Ours.Cmd(t, "sv")}
 }
 
 // runsvs are the supervisors the cross tests run against: runit's and
