@@ -24,7 +24,7 @@ func TestDaemonSignals(t *testing.T) {
 	daemons := []struct {
 		name    string
 		signals []syscall.Signal
-		start   func(t *testing.T, bin string) *exec.Cmd
+		start   func(t *testing.T, bin string) (*exec.Cmd, func())
 	}{
 		{"runsv", []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1,
 			syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGPWR, syscall.SIGWINCH, 40}, startRunsv},
@@ -38,9 +38,10 @@ func TestDaemonSignals(t *testing.T) {
 			t.Run(d.name+"/"+strconv.Itoa(int(sig)), func(t *testing.T) {
 				var got [2]string
 				for i, bin := range []string{testenv.Bin(t, d.name), testenv.Oracle(t, d.name)} {
-					cmd := d.start(t, bin)
+					cmd, afterTerm := d.start(t, bin)
 					syscall.Kill(cmd.Process.Pid, sig)
 					syscall.Kill(cmd.Process.Pid, syscall.SIGTERM)
+					afterTerm()
 					got[i] = ended(t, cmd)
 				}
 				if got[0] != got[1] {
@@ -97,25 +98,28 @@ func serviceDir(t *testing.T, parent, name string) string {
 }
 
 // startRunsv: runsv's signals are set up before it writes the status.
-func startRunsv(t *testing.T, bin string) *exec.Cmd {
+func startRunsv(t *testing.T, bin string) (*exec.Cmd, func()) {
 	dir := serviceDir(t, t.TempDir(), "s")
 	cmd := daemonCmd(t, dir, nil, bin, ".")
 	upIn(t, dir)
-	return cmd
+	return cmd, func() {}
 }
 
 // startRunsvdir: runsvdir's signals are set up before it starts a runsv.
-func startRunsvdir(t *testing.T, bin string) *exec.Cmd {
+func startRunsvdir(t *testing.T, bin string) (*exec.Cmd, func()) {
 	root := t.TempDir()
 	svc := serviceDir(t, root, "s")
 	cmd := daemonCmd(t, root, nil, bin, root)
 	upIn(t, svc)
-	return cmd
+	return cmd, func() {}
 }
 
 // startSvlogd: svlogd's signals are set up before it opens its log
-// directory (and makes current). Its standard input stays open.
-func startSvlogd(t *testing.T, bin string) *exec.Cmd {
+// directory (and makes current). Its standard input stays open until the
+// signals are sent, then ends: runit's svlogd, caught by TERM outside its
+// read, blocks in the next read of an open, silent input for ever (seen
+// once in 40 runs); at the end of the input it exits as on TERM.
+func startSvlogd(t *testing.T, bin string) (*exec.Cmd, func()) {
 	root := t.TempDir()
 	if err := os.Mkdir(filepath.Join(root, "log"), 0o755); err != nil {
 		t.Fatal(err)
@@ -131,7 +135,7 @@ func startSvlogd(t *testing.T, bin string) *exec.Cmd {
 		_, err := os.Stat(filepath.Join(root, "log", "current"))
 		return err == nil
 	})
-	return cmd
+	return cmd, func() { w.Close() }
 }
 
 // ended waits for cmd to end and says how.
@@ -141,7 +145,7 @@ func ended(t *testing.T, cmd *exec.Cmd) string {
 	select {
 	case <-done:
 	case <-time.After(testenv.Deadline):
-		t.Fatalf("%s still running", cmd.Args[3])
+		t.Fatalf("%s still running", cmd.Args[4])
 	}
 	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ws.Signaled() {
