@@ -3,7 +3,9 @@ package runsvdir_test
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,4 +64,33 @@ func TestLogStderr(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLogStderrFullPipe: with RUNSVDIR_LOG_STDERR, a standard error pipe
+// that nobody reads (a stalled docker logs) does not stop runsvdir: the
+// copy is dropped, and a service added later is still started. (The copy
+// was a blocking write: runsvdir hung in it, scanning nothing.)
+func TestLogStderrFullPipe(t *testing.T) {
+	im := ours(t)
+	r, w, err := os.Pipe()
+	must(t, err)
+	t.Cleanup(func() { r.Close(); w.Close() })
+	// Fill the pipe, through a non-blocking handle of its own.
+	fw, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(int(w.Fd())), os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	must(t, err)
+	chunk := make([]byte, 4096)
+	for {
+		if _, err := syscall.Write(int(fw.Fd()), chunk); err != nil {
+			break
+		}
+	}
+	fw.Close()
+	tr := newTree(t)
+	a := tr.make("a", "#!/bin/sh\nwhile :; do echo \"a: complaint\" >&2; sleep 0.1; done\n", false)
+	tr.link("a")
+	start(t, im, opts{stderr: "inherit", file: w, env: []string{"RUNSVDIR_LOG_STDERR=1"}}, tr.svdir, "log: "+strings.Repeat(".", 100))
+	waitUntil(t, long, 10*time.Millisecond, "a", func() bool { return up(a) })
+	b := tr.make("b", "#!/bin/sh\nexec sleep 1000000\n", false)
+	tr.link("b")
+	waitUntil(t, long, 10*time.Millisecond, "b, added after the pipe was full", func() bool { return up(b) })
 }

@@ -504,7 +504,9 @@ func (d *runner) readLog() {
 		}
 		d.area.Write(b[:n])
 		if d.tee >= 0 && !onlyDots(b[:n]) {
-			sysio.WriteAll(d.tee, b[:n])
+			// One try: a full pipe (a slow docker logs) must not stop
+			// runsvdir; what is dropped is still in the log area.
+			unix.Write(d.tee, b[:n])
 		}
 	}
 }
@@ -552,9 +554,7 @@ func (d *runner) setupLog(arg string) {
 		return
 	}
 	if v, _ := syscall.Getenv(LogStderrEnv); v != "" {
-		if fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3); err == nil {
-			d.tee = fd
-		}
+		d.tee = teeFd()
 	}
 	if err := unix.Dup3(p[1], 2, 0); err != nil {
 		unix.Close(p[0])
@@ -625,4 +625,22 @@ func pipe() ([2]int, error) {
 		p[i] = fd
 	}
 	return p, nil
+}
+
+// teeFd returns a descriptor for the copy of the log area on the original
+// standard error, or -1. A pipe (docker's) is opened again, non-blocking,
+// through /proc/self/fd/2: a handle of its own, so that process 1's
+// standard error, which shares the pipe, stays blocking; anything else is
+// duplicated.
+func teeFd() int {
+	var st unix.Stat_t
+	if unix.Fstat(2, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
+		if fd, err := unix.Open("/proc/self/fd/2", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
+			return fd
+		}
+	}
+	if fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3); err == nil {
+		return fd
+	}
+	return -1
 }
