@@ -35,8 +35,9 @@ func (e Exit) Low() int { return int(e.Status & 0xff) }
 
 // Reaper routes child exits to the code that started the children.
 type Reaper struct {
-	mu     sync.Mutex
-	owners map[int]func(Exit)
+	mu      sync.Mutex
+	owners  map[int]func(Exit)
+	waiting map[int]*Exit // pids a WaitFor waits for: the exit, if Reap collected it
 }
 
 // New returns an empty reaper.
@@ -45,7 +46,8 @@ func New() *Reaper { return &Reaper{owners: make(map[int]func(Exit))} }
 // Start calls start (which forks a child and returns its pid) and, if it
 // succeeds, registers onExit for that pid, all under the reaper's lock, so
 // that a concurrent Reap cannot collect the child before it is registered.
-// onExit may be nil: the exit is then collected and dropped.
+// onExit may be nil: the exit is then kept for WaitFor, which must be
+// called for pid.
 func (r *Reaper) Start(start func() (int, error), onExit func(Exit)) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -54,6 +56,12 @@ func (r *Reaper) Start(start func() (int, error), onExit func(Exit)) (int, error
 		return pid, err
 	}
 	if onExit == nil {
+		// Its exit is kept for WaitFor, even if another goroutine
+		// collects it before WaitFor is called.
+		if r.waiting == nil {
+			r.waiting = make(map[int]*Exit)
+		}
+		r.waiting[pid] = nil
 		onExit = func(Exit) {}
 	}
 	r.owners[pid] = onExit
@@ -74,21 +82,42 @@ func (r *Reaper) Reap() int {
 	}
 }
 
-// WaitFor blocks until pid exits and returns its exit, routing the exits
-// of any other children it collects meanwhile. It is meant for processes
-// whose children are collected by one thread of control (runsv waiting for
-// a control/<c> script, for example); pid must have been started with
-// Start. If no child is left, it returns ok == false.
+// WaitFor blocks until pid exits and returns its exit; pid must have been
+// started with Start. It waits for that pid only, without holding the
+// reaper's lock, so that other goroutines of the process (process 1's
+// hosted services) go on starting and reaping children meanwhile; if one
+// of them collects pid first, its exit is handed over here instead of to
+// pid's owner. If pid is no child, it returns ok == false.
 func (r *Reaper) WaitFor(pid int) (Exit, bool) {
+	r.mu.Lock()
+	if r.waiting == nil {
+		r.waiting = make(map[int]*Exit)
+	}
+	if e := r.waiting[pid]; e != nil {
+		delete(r.waiting, pid)
+		r.mu.Unlock()
+		return *e, true
+	}
+	r.waiting[pid] = nil
+	r.mu.Unlock()
+	var ws unix.WaitStatus
 	for {
-		e, owner, ok := r.wait(0)
-		if !ok {
-			return Exit{}, false
+		got, err := unix.Wait4(pid, &ws, 0, nil)
+		if err == unix.EINTR {
+			continue
 		}
-		if e.Pid == pid {
-			return e, true
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		stolen := r.waiting[pid]
+		delete(r.waiting, pid)
+		if err == nil && got == pid {
+			delete(r.owners, pid)
+			return Exit{Pid: pid, Status: ws}, true
 		}
-		r.deliver(e, owner)
+		if stolen != nil {
+			return *stolen, true
+		}
+		return Exit{}, false
 	}
 }
 
@@ -104,9 +133,15 @@ func (r *Reaper) wait(flags int) (Exit, func(Exit), bool) {
 		if err != nil || pid <= 0 {
 			return Exit{}, nil, false
 		}
+		e := Exit{Pid: pid, Status: ws}
 		owner := r.owners[pid]
 		delete(r.owners, pid)
-		return Exit{Pid: pid, Status: ws}, owner, true
+		if _, ok := r.waiting[pid]; ok {
+			// A WaitFor in another goroutine waits for it: hand it over.
+			r.waiting[pid] = &e
+			return e, nil, true
+		}
+		return e, owner, true
 	}
 }
 

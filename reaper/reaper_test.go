@@ -92,10 +92,33 @@ func TestWaitFor(t *testing.T) {
 	if !ok || e.Pid != p || e.Code() != 5 {
 		t.Fatalf("WaitFor: %+v %v", e, ok)
 	}
+	// WaitFor waits for its pid only: the other exit waits for Reap.
+	if len(other) != 0 {
+		t.Fatalf("WaitFor routed another child: %+v", other)
+	}
+	r.Reap()
 	if len(other) != 1 || other[0].Code() != 7 {
 		t.Fatalf("other child not routed: %+v", other)
 	}
 	if _, ok := r.WaitFor(12345678); ok {
 		t.Fatal("WaitFor with no children succeeded")
+	}
+}
+
+// TestWaitForStolen: the exit of a pid WaitFor waits for, or will wait
+// for, goes to WaitFor even when another goroutine's Reap collects it.
+func TestWaitForStolen(t *testing.T) {
+	r := New()
+	p := startShell(t, r, "exit 3", nil)
+	var info unix.Siginfo
+	if err := unix.Waitid(unix.P_PID, p, &info, unix.WEXITED|unix.WNOWAIT, nil); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { r.Reap(); close(done) }()
+	<-done
+	e, ok := r.WaitFor(p)
+	if !ok || e.Pid != p || e.Code() != 3 {
+		t.Fatalf("WaitFor after another Reap: %+v %v", e, ok)
 	}
 }

@@ -36,8 +36,8 @@ import (
 
 // readNumber reads a small file holding a decimal number. It reports false
 // if the file does not exist or does not start with a digit.
-func readNumber(z *zpath) (uint64, bool) {
-	fd, err := openZ(z, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+func readNumber(dfd int, z *zpath) (uint64, bool) {
+	fd, err := openZ(dfd, z, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != 0 {
 		return 0, false
 	}
@@ -58,19 +58,19 @@ func (r *Runsv) readConf(t Target, need uint8) Conf {
 	s := &r.io[t]
 	var c Conf
 	if need&ConfFinish != 0 && t == MainSvc {
-		if fd, err := openZ(&zFinish, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == 0 {
+		if fd, err := openZ(r.dfd, &zFinish, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == 0 {
 			unix.Close(fd)
 			c.Finish = true
 		}
 	}
 	if need&ConfTimeoutKill != 0 {
-		c.TimeoutKill, _ = readNumber(&s.z[zTimeoutKill])
+		c.TimeoutKill, _ = readNumber(r.dfd, &s.z[zTimeoutKill])
 	}
 	if need&ConfTimeoutFinish != 0 {
-		c.TimeoutFinish, _ = readNumber(&s.z[zTimeoutFinish])
+		c.TimeoutFinish, _ = readNumber(r.dfd, &s.z[zTimeoutFinish])
 	}
 	if need&ConfBackoff != 0 {
-		c.Backoff, _ = readNumber(&s.z[zBackoff])
+		c.Backoff, _ = readNumber(r.dfd, &s.z[zBackoff])
 	}
 	return c
 }
@@ -90,7 +90,7 @@ const readyRead = 512
 // the new table and the write end (-1 if readiness is not used).
 func (r *Runsv) notifyFiles(t Target, files []uintptr) ([]uintptr, int) {
 	s := &r.io[t]
-	n, ok := readNumber(&s.z[zNotify])
+	n, ok := readNumber(r.dfd, &s.z[zNotify])
 	if !ok || !supervise.ValidNotifyFD(n) {
 		if ok {
 			r.warn("invalid ", s.base, supervise.NotificationFDFile, ": ", supervise.NotifyFDRule)
@@ -112,6 +112,7 @@ func (r *Runsv) notifyFiles(t Target, files []uintptr) ([]uintptr, int) {
 	}
 	ext[n] = uintptr(p[1])
 	s.readyR, s.readySeen = p[0], 0
+	r.h.add(s.readyR, r.slot, kReady+int(t))
 	return ext, p[1]
 }
 
@@ -119,7 +120,7 @@ func (r *Runsv) notifyFiles(t Target, files []uintptr) ([]uintptr, int) {
 // It reads at most readyRead bytes per wake-up.
 func (r *Runsv) readyPoll(t Target) {
 	s := &r.io[t]
-	n, err := unix.Read(s.readyR, r.buf[:])
+	n, err := unix.Read(s.readyR, r.h.buf[:])
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
 	}
@@ -129,7 +130,7 @@ func (r *Runsv) readyPoll(t Target) {
 		return
 	}
 	line := n
-	for i, c := range r.buf[:n] {
+	for i, c := range r.h.buf[:n] {
 		if c == '\n' {
 			line = i
 			break
@@ -143,19 +144,17 @@ func (r *Runsv) readyPoll(t Target) {
 	}
 	if line < n {
 		r.closeReady(t)
-		r.step(Event{Kind: EvReady, Target: t})
+		r.readyPend[t] = true
 	}
 }
 
 func (r *Runsv) closeReady(t Target) {
-	if s := &r.io[t]; s.readyR >= 0 {
-		unix.Close(s.readyR)
-		s.readyR = -1
-	}
+	r.h.closeFd(&r.io[t].readyR)
 }
 
 // clearReady forgets readiness when the service's process ends or starts.
 func (r *Runsv) clearReady(t Target) {
 	r.closeReady(t)
-	unlinkZ(&r.io[t].z[zReady])
+	r.readyPend[t] = false
+	unlinkZ(r.dfd, &r.io[t].z[zReady])
 }

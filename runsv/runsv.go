@@ -26,19 +26,22 @@ import (
 	"gorunit/reaper"
 )
 
-// Runsv is one runsv process: the host of one machine (machine.go). It
-// owns every descriptor and child and is the only place with system calls.
+// Runsv is one service directory under a Host: the runsv process's only
+// one, or one of process 1's. It holds the machine (machine.go), every
+// descriptor of the directory and its children; it is the only place with
+// system calls for them.
 type Runsv struct {
+	h       *Host
 	dir     string // the directory argument, as given (for messages)
-	env     []string
-	st      State    // the machine
-	acts    []Action // reused for every step
-	io      [2]svcIO // per Target
+	wd      string // "" in the runsv process (cwd is the directory), else its path and "/"
+	dfd     int    // unix.AT_FDCWD in the runsv process, else the directory
+	hosted  bool   // one of many: no exit, no blocking, async errors
+	slot    int    // index in h.svcs, -1 once dropped
+	st      State  // the machine
+	io      [2]svcIO
 	logpipe [2]int
 
-	self    [2]int // self-pipe: SIGTERM (and SIGCHLD without pidfds) write a byte
 	gotTerm bool
-	reaper  *reaper.Reaper
 
 	// Exits collected by the reaper, not yet given to the machine (one
 	// process per service at a time).
@@ -46,11 +49,18 @@ type Runsv struct {
 	exited [2]bool
 	onExit [2]func(reaper.Exit)
 
-	timers   [2][2]time.Time // armed timers, by Target and Timer
-	fds      [9]unix.PollFd
-	exitCode int // -1 until ActExit
-	statText [36]string
-	buf      [readyRead]byte
+	// A control script running for the machine (async): its pid, 0 if
+	// none; the machine gets nothing else until it ends.
+	script     int
+	scriptC    byte
+	ctlReady   [2]bool // epoll saw the control FIFO readable
+	readyPend  [2]bool // a readiness newline was read, not yet given
+	timers     [2][2]time.Time // armed timers, by Target and Timer
+	exitCode   int             // -1 until ActExit
+	onGone     func(code int)
+	tag        tagPipe // hosted, without log/: the output pipe
+	mainSvc    bool    // hosted: the tree's main service (MainServiceFile)
+	mainEnding bool
 }
 
 // Main runs runsv with the given argv and returns its exit code (it only
@@ -63,15 +73,72 @@ func Main(args []string) int {
 	if len(args) != 2 {
 		msg.Usage(1, prog, " dir")
 	}
-	r := &Runsv{dir: args[1], reaper: reaper.New(), env: lean.Init(),
-		logpipe: [2]int{-1, -1}, exitCode: -1}
+	env := lean.Init()
+	var self [2]int
+	if err := unix.Pipe2(self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
+		msg.Err("runsv ", args[1], ": fatal: unable to create selfpipe: ", errstr.Str(err), "\n")
+		return 111
+	}
+	h, err := NewHost(reaper.New(), env)
+	if err != nil {
+		msg.Err("runsv ", args[1], ": fatal: unable to create selfpipe: ", errstr.Str(err), "\n")
+		return 111
+	}
+	// Child exits wake the loop through pidfds (and SIGCHLD, for a kernel
+	// without them); SIGTERM and SIGCHLD come as bytes on the self-pipe,
+	// watched with the rest (internal/sigpipe): no os/signal and its two
+	// threads.
+	sigpipe.Route(self[1], unix.SIGTERM, unix.SIGCHLD)
+	// Every other signal does what it does to runit's runsv, but for
+	// SIGPIPE: a warning to a log pipe nobody reads fails, runsv goes on.
+	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
+
+	r := newRunsv(h, args[1])
+	if err := unix.Chdir(r.dir); err != nil {
+		r.fatal("unable to change to directory: ", errstr.Str(err))
+	}
+	h.Watch(self[0], func() {
+		bits := sigpipe.Drain(self[0])
+		if bits&sigact.Bit(unix.SIGTERM) != 0 {
+			r.gotTerm = true
+		}
+		if bits&sigact.Bit(unix.SIGCHLD) != 0 {
+			h.needReap = true
+		}
+	})
+	if err := r.setup(); err != nil {
+		os.Exit(111)
+	}
+	r.begin()
+	for r.exitCode < 0 {
+		h.Dispatch(h.Timeout())
+	}
+	return r.exitCode
+}
+
+func newRunsv(h *Host, dir string) *Runsv {
+	r := &Runsv{h: h, dir: dir, dfd: unix.AT_FDCWD, logpipe: [2]int{-1, -1}, exitCode: -1, slot: -1}
+	r.tag.r, r.tag.w = -1, -1
 	r.io[MainSvc].init(supervise.Prefix, "")
 	r.io[LogSvc].init(supervise.LogPrefix, supervise.LogDir+"/")
-	r.onExit[MainSvc] = r.mainExit
-	r.onExit[LogSvc] = r.logExit
-	r.acts = make([]Action, 0, 32)
-	r.setup()
-	return r.loop()
+	r.onExit[MainSvc] = func(e reaper.Exit) { h.post(inMsg{r: r, t: MainSvc, e: e}) }
+	r.onExit[LogSvc] = func(e reaper.Exit) { h.post(inMsg{r: r, t: LogSvc, e: e}) }
+	return r
+}
+
+// begin places r in its host and starts what should run.
+func (r *Runsv) begin() {
+	r.h.place(r)
+	for t := MainSvc; t <= LogSvc; t++ {
+		if t == LogSvc && !r.st.HaveLog {
+			break
+		}
+		r.h.add(r.io[t].ctlR, r.slot, kCtl+int(t))
+	}
+	if r.tag.r >= 0 {
+		r.h.add(r.tag.r, r.slot, kTag)
+	}
+	r.h.protect(r, func() { r.step(Event{Kind: EvBegin}) })
 }
 
 func (r *Runsv) warn(parts ...string) {
@@ -82,34 +149,41 @@ func (r *Runsv) fatalMsg(parts ...string) {
 	msg.Err(append([]string{"runsv ", r.dir, ": fatal: "}, parts...)...)
 }
 
+// errSetup: a fatal start-up error, already reported (hosted).
+type errSetup struct{}
+
+func (errSetup) Error() string { return "runsv: set-up failed" }
+
+// fatal reports a start-up error; the runsv process exits 111 as runit's
+// does, a hosted service is not started (setup returns the error).
 func (r *Runsv) fatal(parts ...string) {
 	r.fatalMsg(parts...)
-	os.Exit(111)
+	if !r.hosted {
+		os.Exit(111)
+	}
+	panic(errSetup{})
 }
 
 // setup follows runit's start-up order, so that errors show the same way.
-func (r *Runsv) setup() {
-	if err := unix.Pipe2(r.self[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
-		r.fatal("unable to create selfpipe: ", errstr.Str(err))
-	}
-	// Child exits wake the loop through pidfds (and SIGCHLD, for a kernel
-	// without them); SIGTERM and SIGCHLD come as bytes on the self-pipe,
-	// polled with the rest (internal/sigpipe): no os/signal and its two
-	// threads.
-	sigpipe.Route(r.self[1], unix.SIGTERM, unix.SIGCHLD)
-	// Every other signal does what it does to runit's runsv, but for
-	// SIGPIPE: a warning to a log pipe nobody reads fails, runsv goes on.
-	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
-
-	if err := unix.Chdir(r.dir); err != nil {
-		r.fatal("unable to change to directory: ", errstr.Str(err))
+// The runsv process exits on a fatal error; a hosted service returns it.
+func (r *Runsv) setup() (err error) {
+	if r.hosted {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(errSetup); !ok {
+					panic(p)
+				}
+				r.release()
+				err = errSetup{}
+			}
+		}()
 	}
 	haveLog, logDown := false, false
 	var st unix.Stat_t
-	switch err := unix.Stat(supervise.LogDir, &st); {
+	switch err := unix.Fstatat(r.dfd, supervise.LogDir, &st, 0); {
 	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR:
 		haveLog = true
-		logDown = exists(supervise.LogDir + "/" + supervise.DownFile)
+		logDown = r.exists(supervise.LogDir + "/" + supervise.DownFile)
 		if err := unix.Pipe2(r.logpipe[:], unix.O_CLOEXEC); err != nil {
 			r.fatal("unable to create log pipe: ", errstr.Str(err))
 		}
@@ -118,7 +192,7 @@ func (r *Runsv) setup() {
 	case err != unix.ENOENT:
 		r.warn("unable to stat() ./log: : ", errstr.Str(err))
 	}
-	r.st = New(haveLog, exists(supervise.DownFile), logDown, time.Now())
+	r.st = New(haveLog, r.exists(supervise.DownFile), logDown, time.Now())
 	// runit writes a pid file on a pid change, and counts start-up as one
 	// for the main service only: log/supervise/pid appears once the
 	// logger first runs.
@@ -128,7 +202,9 @@ func (r *Runsv) setup() {
 	r.io[MainSvc].lock = r.lockFile(supervise.LockPath, true)
 	if haveLog {
 		r.mkSupervise(supervise.LogPrefix[:len(supervise.LogPrefix)-1], supervise.LogDir+"/")
-		r.io[LogSvc].lock = r.lockFile(supervise.LogPrefix+supervise.LockFile, false)
+		// runit's runsv waits for the log's lock; hosted, a busy lock
+		// fails like the main one (the scan tries again).
+		r.io[LogSvc].lock = r.lockFile(supervise.LogPrefix+supervise.LockFile, r.hosted)
 	}
 	r.openControl(MainSvc)
 	r.writeStatus(MainSvc, r.st.Main.Snapshot())
@@ -140,26 +216,54 @@ func (r *Runsv) setup() {
 	if haveLog {
 		r.io[LogSvc].ok = r.openOK(supervise.LogPrefix + supervise.OKFile)
 	}
+	if r.hosted {
+		r.hostedSetup(haveLog)
+	}
+	return nil
 }
 
-func exists(path string) bool {
+// release closes what a failed hosted setup opened.
+func (r *Runsv) release() {
+	for t := MainSvc; t <= LogSvc; t++ {
+		s := &r.io[t]
+		for _, fd := range []*int{&s.ctlR, &s.ctlW, &s.ok, &s.lock} {
+			if *fd >= 0 {
+				unix.Close(*fd)
+				*fd = -1
+			}
+		}
+	}
+	for i := range r.logpipe {
+		if r.logpipe[i] >= 0 {
+			unix.Close(r.logpipe[i])
+			r.logpipe[i] = -1
+		}
+	}
+	r.closeTag()
+	if r.dfd >= 0 {
+		unix.Close(r.dfd)
+		r.dfd = -1
+	}
+}
+
+func (r *Runsv) exists(path string) bool {
 	var st unix.Stat_t
-	return unix.Stat(path, &st) == nil
+	return unix.Fstatat(r.dfd, path, &st, 0) == nil
 }
 
 // mkSupervise creates the supervise directory, or, if it is a symbolic
 // link, the directory it points to (one level; relative targets are
 // relative to base, the directory holding the link).
 func (r *Runsv) mkSupervise(path, base string) {
-	if unix.Mkdir(path, 0700) == nil {
+	if unix.Mkdirat(r.dfd, path, 0700) == nil {
 		return
 	}
 	var st unix.Stat_t
-	if unix.Lstat(path, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
+	if unix.Fstatat(r.dfd, path, &st, unix.AT_SYMLINK_NOFOLLOW) != nil || st.Mode&unix.S_IFMT != unix.S_IFLNK {
 		return
 	}
 	buf := make([]byte, 256)
-	n, err := unix.Readlink(path, buf)
+	n, err := unix.Readlinkat(r.dfd, path, buf)
 	if err != nil {
 		if err != unix.ENOENT && err != unix.EINVAL {
 			r.fatal("unable to readlink ./", path, ": ", errstr.Str(err))
@@ -173,11 +277,11 @@ func (r *Runsv) mkSupervise(path, base string) {
 	if target[0] != '/' {
 		target = base + target
 	}
-	unix.Mkdir(target, 0700)
+	unix.Mkdirat(r.dfd, target, 0700)
 }
 
 func (r *Runsv) lockFile(path string, nonblock bool) int {
-	fd, err := unix.Open(path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0600)
+	fd, err := unix.Openat(r.dfd, path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NONBLOCK|unix.O_CLOEXEC, 0600)
 	if err != nil {
 		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
@@ -192,17 +296,18 @@ func (r *Runsv) lockFile(path string, nonblock bool) int {
 		}
 	}
 	if err != nil {
+		unix.Close(fd)
 		r.fatal("unable to lock ", path, ": ", errstr.Str(err))
 	}
 	return fd
 }
 
 func (r *Runsv) mkfifo(path string) {
-	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
+	if err := unix.Mkfifoat(r.dfd, path, 0600); err != nil && err != unix.EEXIST {
 		r.fatal("unable to mkfifo ", path, ": ", errstr.Str(err))
 	}
 	var st unix.Stat_t
-	if err := unix.Lstat(path, &st); err != nil {
+	if err := unix.Fstatat(r.dfd, path, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		r.fatal("unable to stat ", path, ": ", errstr.Str(err))
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFIFO {
@@ -215,11 +320,11 @@ func (r *Runsv) openControl(t Target) {
 	path := s.sup + supervise.ControlFile
 	r.mkfifo(path)
 	var err error
-	s.ctlR, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	s.ctlR, err = unix.Openat(r.dfd, path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
-	s.ctlW, err = unix.Open(path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	s.ctlW, err = unix.Openat(r.dfd, path, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
@@ -228,112 +333,113 @@ func (r *Runsv) openControl(t Target) {
 // openOK opens the ok FIFO (supervise.OKPath). Like runit, it does not insist on a FIFO
 // here: an existing file of another type is opened as it is.
 func (r *Runsv) openOK(path string) int {
-	if err := unix.Mkfifo(path, 0600); err != nil && err != unix.EEXIST {
+	if err := unix.Mkfifoat(r.dfd, path, 0600); err != nil && err != unix.EEXIST {
 		r.fatal("unable to mkfifo ", path, ": ", errstr.Str(err))
 	}
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	fd, err := unix.Openat(r.dfd, path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		r.fatal("unable to open ", path, ": ", errstr.Str(err))
 	}
 	return fd
 }
 
-// loop is runsv's main loop: one goroutine, one blocking point (poll on
-// the self-pipe, the control FIFOs, the readiness pipes and the pidfds
-// of the children). It returns the exit code.
-func (r *Runsv) loop() int {
-	r.step(Event{Kind: EvBegin})
-	for r.exitCode < 0 {
-		now := time.Now()
-		timeout := -1
-		if r.io[MainSvc].pending() || r.io[LogSvc].pending() || r.exited[MainSvc] || r.exited[LogSvc] {
-			// Bytes to execute, or exits collected while a control
-			// script ran: do not sleep.
-			timeout = 0
-		} else {
-			for t := range r.timers {
-				for _, at := range r.timers[t] {
-					timeout = deadlineTimeout(at, now, timeout)
-				}
-			}
-		}
-		fds := r.fds[:0]
-		fds = append(fds, unix.PollFd{Fd: int32(r.self[0]), Events: unix.POLLIN})
-		for t := MainSvc; t <= LogSvc; t++ {
-			s := &r.io[t]
-			if t == LogSvc && !r.st.HaveLog {
-				break
-			}
-			fds = append(fds, unix.PollFd{Fd: int32(s.ctlR), Events: unix.POLLIN})
-			if s.readyR >= 0 {
-				fds = append(fds, unix.PollFd{Fd: int32(s.readyR), Events: unix.POLLIN})
-			}
-			if s.pidfd >= 0 {
-				fds = append(fds, unix.PollFd{Fd: int32(s.pidfd), Events: unix.POLLIN})
-			}
-			if s.stalefd >= 0 {
-				fds = append(fds, unix.PollFd{Fd: int32(s.stalefd), Events: unix.POLLIN})
-			}
-		}
-		unix.Poll(fds, timeout)
-		for _, f := range fds[1:] {
-			if f.Revents == 0 {
-				continue
-			}
-			for t := MainSvc; t <= LogSvc; t++ {
-				if int(f.Fd) == r.io[t].readyR {
-					r.readyPoll(t)
-				}
-			}
-		}
+// event handles one epoll event of r (kind as in host.go).
+func (r *Runsv) event(kind int) {
+	switch {
+	case kind == kTag:
+		r.readTag()
+	case kind >= kStale:
+		r.h.needReap = true
+	case kind >= kPid:
+		r.h.needReap = true
+	case kind >= kReady:
+		r.h.protect(r, func() { r.readyPoll(Target(kind - kReady)) })
+	default:
+		r.ctlReady[kind-kCtl] = true
+	}
+}
 
-		now = time.Now()
-		for t := MainSvc; t <= LogSvc; t++ {
-			for tm := TimerHold; tm <= TimerKill; tm++ {
-				if at := r.timers[t][tm]; !at.IsZero() && !now.Before(at) {
-					r.timers[t][tm] = time.Time{}
-					r.step(Event{Kind: EvTimer, Target: t, Timer: tm})
-				}
-			}
-		}
+// busy reports whether r has work for the next pass without waiting:
+// control bytes read, exits collected or a readiness line.
+func (r *Runsv) busy() bool {
+	return r.io[MainSvc].pending() || r.io[LogSvc].pending() ||
+		r.exited[MainSvc] || r.exited[LogSvc] || r.readyPend[MainSvc] || r.readyPend[LogSvc] ||
+		r.ctlReady[MainSvc] || r.ctlReady[LogSvc] || r.gotTerm
+}
 
-		if sigpipe.Drain(r.self[0])&sigact.Bit(unix.SIGTERM) != 0 {
-			r.gotTerm = true
-		}
-		r.reaper.Reap()
-		r.deliverExits()
-
-		if c, ok := r.io[MainSvc].nextByte(); ok {
-			r.step(Event{Kind: EvControl, Target: MainSvc, Byte: c})
-		}
-		if r.st.HaveLog {
-			if c, ok := r.io[LogSvc].nextByte(); ok {
-				r.step(Event{Kind: EvControl, Target: LogSvc, Byte: c})
-			}
-		}
-		if r.gotTerm {
-			r.gotTerm = false
-			r.step(Event{Kind: EvTerm})
+// pass is one turn of runit's loop for r: due timers, collected exits,
+// one control byte for each service, SIGTERM. Nothing is given to the
+// machine while a control script runs.
+func (r *Runsv) pass() {
+	if r.script != 0 || r.exitCode >= 0 {
+		return
+	}
+	for t := MainSvc; t <= LogSvc; t++ {
+		if r.readyPend[t] {
+			r.readyPend[t] = false
+			r.step(Event{Kind: EvReady, Target: t})
 		}
 	}
-	return r.exitCode
+	now := time.Now()
+	for t := MainSvc; t <= LogSvc; t++ {
+		for tm := TimerHold; tm <= TimerKill; tm++ {
+			if at := r.timers[t][tm]; !at.IsZero() && !now.Before(at) && r.script == 0 {
+				r.timers[t][tm] = time.Time{}
+				r.step(Event{Kind: EvTimer, Target: t, Timer: tm})
+			}
+		}
+	}
+	r.deliverExits()
+	for t := MainSvc; t <= LogSvc; t++ {
+		if t == LogSvc && !r.st.HaveLog {
+			break
+		}
+		if r.script != 0 || r.exitCode >= 0 {
+			return
+		}
+		if c, ok := r.nextByte(t); ok {
+			r.step(Event{Kind: EvControl, Target: t, Byte: c})
+		}
+	}
+	if r.gotTerm && r.script == 0 && r.exitCode < 0 {
+		r.gotTerm = false
+		r.step(Event{Kind: EvTerm})
+	}
+}
+
+// nextByte returns t's next control byte, reading the FIFO only when
+// epoll said it was readable.
+func (r *Runsv) nextByte(t Target) (byte, bool) {
+	s := &r.io[t]
+	if !s.pending() {
+		if !r.ctlReady[t] {
+			return 0, false
+		}
+		r.ctlReady[t] = false
+	}
+	return s.nextByte()
 }
 
 // step gives e to the machine and carries out the actions, answering the
-// machine's questions (Start, Script) until it has none.
+// machine's questions (Start) until it has none. A Script is answered
+// later, when the script ends (scriptEnded).
 func (r *Runsv) step(e Event) {
 	for r.exitCode < 0 {
 		if need := NeedConf(&e); need != 0 {
 			e.Conf = r.readConf(e.Target, need)
 		}
 		var acts []Action
-		r.st, acts = Step(r.st, e, time.Now(), r.acts[:0])
-		r.acts = acts[:0]
+		r.st, acts = Step(r.st, e, time.Now(), r.h.acts[:0])
+		r.h.acts = acts[:0]
 		var answer bool
 		for i := range acts {
 			if r.do(&acts[i], &e) {
 				answer = true
 			}
+		}
+		if r.exitCode >= 0 {
+			r.h.drop(r)
+			return
 		}
 		if !answer {
 			return
@@ -344,31 +450,26 @@ func (r *Runsv) step(e Event) {
 // deliverExits gives the machine the exits the reaper collected.
 func (r *Runsv) deliverExits() {
 	for t := MainSvc; t <= LogSvc; t++ {
-		if r.exited[t] {
+		if r.exited[t] && r.script == 0 && r.exitCode < 0 {
 			r.exited[t] = false
-			r.step(Event{Kind: EvExit, Target: t, Pid: r.exits[t].Pid, Status: syscall.WaitStatus(r.exits[t].Status)})
+			e := r.exits[t]
+			if t == MainSvc && r.mainSvc {
+				r.mainExited(e)
+			}
+			r.step(Event{Kind: EvExit, Target: t, Pid: e.Pid, Status: syscall.WaitStatus(e.Status)})
 		}
 	}
 }
-
-func (r *Runsv) mainExit(e reaper.Exit) { r.collected(MainSvc, e) }
-func (r *Runsv) logExit(e reaper.Exit)  { r.collected(LogSvc, e) }
 
 func (r *Runsv) collected(t Target, e reaper.Exit) {
 	if e.Pid != r.st.Svc(t).Pid {
 		// A process 'k' left behind and 'u' replaced: runit ignores its
 		// exit too; it keeps no slot for the current process's exit.
-		if s := &r.io[t]; s.stalefd >= 0 {
-			unix.Close(s.stalefd)
-			s.stalefd = -1
-		}
+		r.h.closeFd(&r.io[t].stalefd)
 		return
 	}
 	r.exits[t], r.exited[t] = e, true
-	if s := &r.io[t]; s.pidfd >= 0 {
-		unix.Close(s.pidfd)
-		s.pidfd = -1
-	}
+	r.h.closeFd(&r.io[t].pidfd)
 }
 
 // deadlineTimeout lowers timeout (ms, -1 for none) to the time left until t.

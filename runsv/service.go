@@ -13,6 +13,7 @@ import (
 	"gorunit/internal/supervise"
 	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
+	"gorunit/reaper"
 )
 
 // zpath is a NUL-terminated path for the system calls of the loop, which
@@ -27,25 +28,27 @@ func mkz(s string) zpath {
 
 func (z *zpath) ptr() uintptr { return uintptr(unsafe.Pointer(&z[0])) }
 
-var atFDCWD = unix.AT_FDCWD
+// The *Z calls take the directory they are relative to: unix.AT_FDCWD in
+// the runsv process (it changed into the service directory), the
+// directory's descriptor for a hosted service.
 
-func openZ(z *zpath, flags int, mode uint32) (int, unix.Errno) {
-	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(atFDCWD), z.ptr(), uintptr(flags), uintptr(mode), 0, 0)
+func openZ(dfd int, z *zpath, flags int, mode uint32) (int, unix.Errno) {
+	fd, _, e := unix.Syscall6(unix.SYS_OPENAT, uintptr(dfd), z.ptr(), uintptr(flags), uintptr(mode), 0, 0)
 	return int(fd), e
 }
 
-func unlinkZ(z *zpath) unix.Errno {
-	_, _, e := unix.Syscall(unix.SYS_UNLINKAT, uintptr(atFDCWD), z.ptr(), 0)
+func unlinkZ(dfd int, z *zpath) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_UNLINKAT, uintptr(dfd), z.ptr(), 0)
 	return e
 }
 
-func renameZ(from, to *zpath) unix.Errno {
-	_, _, e := unix.Syscall6(unix.SYS_RENAMEAT, uintptr(atFDCWD), from.ptr(), uintptr(atFDCWD), to.ptr(), 0, 0)
+func renameZ(dfd int, from, to *zpath) unix.Errno {
+	_, _, e := unix.Syscall6(unix.SYS_RENAMEAT, uintptr(dfd), from.ptr(), uintptr(dfd), to.ptr(), 0, 0)
 	return e
 }
 
-func statZ(z *zpath, st *unix.Stat_t) unix.Errno {
-	_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(atFDCWD), z.ptr(), uintptr(unsafe.Pointer(st)), 0, 0, 0)
+func statZ(dfd int, z *zpath, st *unix.Stat_t) unix.Errno {
+	_, _, e := unix.Syscall6(unix.SYS_NEWFSTATAT, uintptr(dfd), z.ptr(), uintptr(unsafe.Pointer(st)), 0, 0, 0)
 	return e
 }
 
@@ -140,14 +143,12 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 		*e = r.start(t, a.Prog, a.ExitStatus)
 		return true
 	case ActScript:
-		*e = Event{Kind: EvScriptDone, Target: t, OK: r.custom(a.C)}
-		return true
-	case ActSignal:
-		// A process collected meanwhile (while a control script ran) is
-		// not signalled: its pid may be reused.
-		if !(r.exited[t] && r.exits[t].Pid == a.Pid) {
-			unix.Kill(a.Pid, a.Sig)
+		if !r.custom(a.C) {
+			*e = Event{Kind: EvScriptDone, Target: t}
+			return true
 		}
+	case ActSignal:
+		r.signal(a.Pid, a.Sig)
 	case ActWriteStatus:
 		r.writeStatus(t, a.Status)
 	case ActArmTimer:
@@ -158,7 +159,7 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 		r.clearReady(t)
 	case ActWriteReady:
 		r.closeReady(t)
-		b := append(tai64.Now().AppendText(r.buf[:0]), '\n')
+		b := append(tai64.Now().AppendText(r.h.buf[:0]), '\n')
 		r.replace(t, zReady, supervise.ReadyFile, b)
 	case ActCloseLogPipe:
 		if err := unix.Close(r.logpipe[1]); err != nil {
@@ -176,10 +177,10 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 // statLine is supervise.StatLine, kept once per combination.
 func (r *Runsv) statLine(s Snapshot) string {
 	i := (int(s.State)%3)*12 + s.Want%3*4 + b2i(s.Paused)*2 + b2i(s.Term)
-	if r.statText[i] == "" {
-		r.statText[i] = supervise.StatLine(s.State, s.Paused, s.Term, s.Want)
+	if r.h.statText[i] == "" {
+		r.h.statText[i] = supervise.StatLine(s.State, s.Paused, s.Term, s.Want)
 	}
-	return r.statText[i]
+	return r.h.statText[i]
 }
 
 func b2i(b bool) int {
@@ -222,10 +223,10 @@ func (r *Runsv) replace(t Target, z int, file string, data []byte) bool {
 	s := &r.io[t]
 	tmp := &s.z[z+1]
 	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_TRUNC | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC
-	fd, err := openZ(tmp, flags, 0644)
+	fd, err := openZ(r.dfd, tmp, flags, 0644)
 	if err == unix.ELOOP {
-		unlinkZ(tmp)
-		fd, err = openZ(tmp, flags, 0644)
+		unlinkZ(r.dfd, tmp)
+		fd, err = openZ(r.dfd, tmp, flags, 0644)
 	}
 	if err != 0 {
 		r.warn("unable to open ", s.sup, file, ".new: ", errstr.Str(err))
@@ -237,7 +238,7 @@ func (r *Runsv) replace(t Target, z int, file string, data []byte) bool {
 		return false
 	}
 	unix.Close(fd)
-	if err := renameZ(tmp, &s.z[z]); err != 0 {
+	if err := renameZ(r.dfd, tmp, &s.z[z]); err != 0 {
 		r.warn("unable to rename ", file, ".new to ", s.sup, file, ": ", errstr.Str(err))
 		return false
 	}
@@ -249,12 +250,12 @@ func (r *Runsv) replace(t Target, z int, file string, data []byte) bool {
 func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 	var argv []string
 	var files []uintptr
-	dir := ""
+	dir := r.wd
 	switch p {
 	case ProgLogRun:
 		argv = []string{"./" + supervise.RunFile}
 		files = []uintptr{uintptr(r.logpipe[0]), 1, 2}
-		dir = supervise.LogDir
+		dir = r.wd + supervise.LogDir
 	case ProgFinish:
 		arg1 := "-1"
 		if !ws.Signaled() {
@@ -271,8 +272,8 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 		files, readyW = r.notifyFiles(t, files)
 	}
 	pidfd := -1
-	attr := &syscall.ProcAttr{Dir: dir, Env: r.env, Files: files, Sys: &syscall.SysProcAttr{PidFD: &pidfd}}
-	pid, err := r.reaper.Start(func() (int, error) {
+	attr := &syscall.ProcAttr{Dir: dir, Env: r.h.Env, Files: files, Sys: &syscall.SysProcAttr{PidFD: &pidfd}}
+	pid, err := r.h.R.Start(func() (int, error) {
 		return syscall.ForkExec(argv[0], argv, attr)
 	}, r.onExit[t])
 	if readyW >= 0 {
@@ -298,12 +299,14 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 	if s := &r.io[t]; s.pidfd >= 0 {
 		// The old process still runs ('k' then 'u'): its pidfd stays a
 		// wake-up so that it is reaped when it ends.
-		if s.stalefd >= 0 {
-			unix.Close(s.stalefd)
-		}
+		r.h.closeFd(&s.stalefd)
 		s.stalefd = s.pidfd
+		r.h.mod(s.stalefd, r.slot, kStale+int(t), true)
 	}
 	r.io[t].pidfd = pidfd
+	if pidfd >= 0 {
+		r.h.add(pidfd, r.slot, kPid+int(t))
+	}
 	return Event{Kind: EvStarted, Target: t, Pid: pid}
 }
 
@@ -311,18 +314,34 @@ func (r *Runsv) mainFiles() []uintptr {
 	if r.st.HaveLog {
 		return []uintptr{0, uintptr(r.logpipe[1]), 2}
 	}
+	if r.tag.w >= 0 {
+		return []uintptr{0, uintptr(r.tag.w), uintptr(r.tag.w)}
+	}
 	return []uintptr{0, 1, 2}
 }
 
-// custom runs control/<c> (the machine asks only for the main service) if
-// it exists and is executable by its owner, waiting for it, and reports
-// whether it exited 0. Exits of the services collected meanwhile are kept
-// for the loop.
+// signal sends sig to pid, unless pid's exit was collected already (while
+// a control script ran): its pid may be reused.
+func (r *Runsv) signal(pid int, sig syscall.Signal) {
+	for t := MainSvc; t <= LogSvc; t++ {
+		if r.exited[t] && r.exits[t].Pid == pid {
+			return
+		}
+	}
+	unix.Kill(pid, sig)
+}
+
+// custom starts control/<c> (the machine asks only for the main service)
+// if it exists and is executable by its owner, and reports whether it
+// started: the machine's answer (EvScriptDone) then waits until it ends
+// (scriptEnded); meanwhile the machine gets nothing else, as runit's runsv
+// does nothing else while it waits for the script, but the host's other
+// services go on.
 func (r *Runsv) custom(c byte) bool {
 	z := mkz("control/")
 	z[len("control/")] = c
 	var st unix.Stat_t
-	if err := statZ(&z, &st); err != 0 {
+	if err := statZ(r.dfd, &z, &st); err != 0 {
 		if err != unix.ENOENT {
 			r.warn("unable to stat control/", string([]byte{c}), ": ", errstr.Str(err))
 		}
@@ -332,14 +351,34 @@ func (r *Runsv) custom(c byte) bool {
 		return false
 	}
 	path := "control/" + string([]byte{c})
-	attr := &syscall.ProcAttr{Env: r.env, Files: r.mainFiles()}
-	pid, err := r.reaper.Start(func() (int, error) {
+	attr := &syscall.ProcAttr{Dir: r.wd, Env: r.h.Env, Files: r.mainFiles()}
+	pid, err := r.h.R.Start(func() (int, error) {
 		return syscall.ForkExec(path, []string{path}, attr)
-	}, nil)
+	}, func(e reaper.Exit) { r.h.post(inMsg{r: r, script: true, e: e}) })
 	if err != nil {
 		r.fatalMsg("unable to run ", path, ": ", errstr.Str(err))
 		return false
 	}
-	e, ok := r.reaper.WaitFor(pid)
-	return ok && !e.Signaled() && e.Code() == 0
+	r.script, r.scriptC = pid, c
+	// Bytes stay in the FIFOs meanwhile: do not let epoll report them.
+	for t := MainSvc; t <= LogSvc; t++ {
+		if t == MainSvc || r.st.HaveLog {
+			r.h.mod(r.io[t].ctlR, r.slot, kCtl+int(t), false)
+		}
+	}
+	return true
+}
+
+// scriptEnded answers the machine's Script with how control/<c> ended.
+func (r *Runsv) scriptEnded(e reaper.Exit) {
+	if e.Pid != r.script {
+		return
+	}
+	r.script = 0
+	for t := MainSvc; t <= LogSvc; t++ {
+		if t == MainSvc || r.st.HaveLog {
+			r.h.mod(r.io[t].ctlR, r.slot, kCtl+int(t), true)
+		}
+	}
+	r.step(Event{Kind: EvScriptDone, Target: MainSvc, OK: !e.Signaled() && e.Code() == 0})
 }
