@@ -28,12 +28,12 @@ import (
 // What an epoll event is about (epoll data: Fd = the service's slot,
 // Pad = the kind; the Target is added to the per-target kinds).
 const (
-	kCtl   = 0 // +Target: control FIFO readable
-	kReady = 2 // +Target: readiness pipe readable
-	kPid   = 4 // +Target: the process's pidfd readable (it ended)
-	kStale = 6 // +Target: a process 'k' left behind ended
-	kTag   = 8 // the service's output pipe readable (hosted, no log/)
-	kWake  = 9 // the host's wake pipe (Fd unused)
+	kCtl   = 0  // +Target: control FIFO readable
+	kReady = 2  // +Target: readiness pipe readable
+	kPid   = 4  // +Target: the process's pidfd readable (it ended)
+	kStale = 6  // +Target: a process 'k' left behind ended
+	kTag   = 8  // the service's output pipe readable (hosted, no log/)
+	kWake  = 9  // the host's wake pipe (Fd unused)
 	kOut   = 10 // the tagged output became writable (Fd unused)
 	kWatch = 11 // and up: Watch's descriptors
 )

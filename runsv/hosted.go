@@ -120,7 +120,6 @@ type output struct {
 	rbuf    []byte
 }
 
-
 // TagOutput makes the host write its services' output to fd (a copy of
 // its standard output), each line prefixed with the service's name unless
 // prefix is false. Only services added afterwards are affected.

@@ -53,8 +53,8 @@ type Runsv struct {
 	// none; the machine gets nothing else until it ends.
 	script     int
 	scriptC    byte
-	ctlReady   [2]bool // epoll saw the control FIFO readable
-	readyPend  [2]bool // a readiness newline was read, not yet given
+	ctlReady   [2]bool         // epoll saw the control FIFO readable
+	readyPend  [2]bool         // a readiness newline was read, not yet given
 	timers     [2][2]time.Time // armed timers, by Target and Timer
 	exitCode   int             // -1 until ActExit
 	onGone     func(code int)
