@@ -36,6 +36,7 @@ import (
 	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
 	"gorunit/reaper"
+	"gorunit/runsv"
 )
 
 // MaxServices is runit's limit on the number of services one runsvdir
@@ -64,7 +65,8 @@ type key struct{ dev, ino uint64 }
 
 type service struct {
 	key
-	pid    int
+	pid    int          // its runsv
+	hs     *runsv.Runsv // or its machine, hosted here (one-process mode)
 	name0  string // the entry's name, NUL-terminated
 	seen   bool   // met during the current scan
 	gone   bool   // forgotten: its runsv's exit is ignored
@@ -74,6 +76,17 @@ type service struct {
 }
 
 func (s *service) name() string { return s.name0[:len(s.name0)-1] }
+
+func (s *service) running() bool { return s.pid > 0 || s.hs != nil }
+
+// term is runsvdir's SIGTERM to the service's runsv.
+func (s *service) term() {
+	if s.hs != nil {
+		s.hs.Term()
+	} else if s.pid > 0 {
+		unix.Kill(s.pid, unix.SIGTERM)
+	}
+}
 
 type runner struct {
 	dir    string
@@ -120,6 +133,15 @@ type runner struct {
 
 	sigr, sigw int
 	pending    atomic.Uint32
+
+	// One-process mode: every service's machine is hosted here, no
+	// runsv is started (see OneProcessFile and Hosted).
+	host     *runsv.Host
+	keep     bool // process 1: on SIGTERM stop scanning, go on hosting
+	stopping bool // SIGTERM or SIGHUP seen (one-process mode)
+	code     int  // exit code once every hosted service is gone
+
+	onMainEnd func(code int) // process 1's, in Hosted
 	exitReq    atomic.Int32 // 0, or the exit code the last SIGTERM/SIGHUP asked for + 1
 
 	t0   time.Time
@@ -208,15 +230,81 @@ func (d *runner) run(logArg string, hasLog bool) int {
 	if hasLog {
 		d.setupLog(logArg)
 	}
+	d.env = withoutVar(syscall.Environ(), LogStderrEnv)
+	if d.oneProcess() {
+		// Hosted services write to runsvdir's standard output; their
+		// complaints go to its standard error (the log area) as runsv's.
+		h, err := runsv.NewHost(d.r, d.env)
+		if err != nil {
+			d.say("fatal", "unable to create pipe: ", errstr.Str(err))
+			return 111
+		}
+		h.TagOutput(1, !d.untagged())
+		h.OnMainEnd = func(code int) { d.mainEnded(code) }
+		d.host = h
+	}
+	return d.loop()
+}
+
+// OneProcessFile, in the directory runsvdir watches, makes runsvdir host
+// every service's supervision itself (the runsv state machine, once per
+// service, in runsvdir's own loop) instead of starting a runsv process for
+// each: supervise/ is kept exactly as runsv keeps it, so sv (ours and
+// runit's) cannot tell the difference, but if runsvdir dies, supervision
+// of every service dies with it. UntaggedFile turns off the name prefix
+// of the hosted services' output lines. Both are dot-files: no service.
+const (
+	OneProcessFile = ".one-process"
+	UntaggedFile   = ".untagged"
+)
+
+func (d *runner) oneProcess() bool { return fileIn(d.dir, OneProcessFile) }
+
+func (d *runner) untagged() bool { return fileIn(d.dir, UntaggedFile) }
+
+func fileIn(dir, name string) bool {
+	var st unix.Stat_t
+	return unix.Stat(dir+"/"+name, &st) == nil
+}
+
+// mainEnded: the main service of a hosted tree ended for good. runsvdir
+// leaves its exit code for process 1 (initfiles.Exitcode) and stops as on
+// SIGTERM; process 1 is told (Hosted's OnMainEnd).
+func (d *runner) mainEnded(code int) {
+	if d.onMainEnd != nil {
+		d.onMainEnd(code)
+		return
+	}
+	writeExitcode(code)
+	d.exitReq.Store(1)
+}
+
+// scanDir is what scan opens: runsvdir changes into its directory for a
+// scan, as runit's does; the one-process mode never changes directory
+// (process 1's goroutines share it).
+func (d *runner) scanDir() string {
+	if d.host != nil {
+		return d.dir
+	}
+	return "."
+}
+
+func (d *runner) loop() int {
+	d.loopInit()
+	return d.loopRun()
+}
+
+func (d *runner) loopInit() {
 	if fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC); err == nil {
 		d.ifd = fd
 		d.ibuf = make([]byte, 4096)
 	}
 
-	d.env = withoutVar(syscall.Environ(), LogStderrEnv)
 	d.path = "/bin:/usr/bin"
-	if v, ok := syscall.Getenv("PATH"); ok {
-		d.path = v
+	for _, e := range d.env {
+		if len(e) > 5 && e[:5] == "PATH=" {
+			d.path = e[5:]
+		}
 	}
 	d.attr = syscall.ProcAttr{Env: d.env, Files: []uintptr{0, 1, 2}}
 	if d.pgrp {
@@ -227,7 +315,10 @@ func (d *runner) run(logArg string, hasLog bool) int {
 
 	d.check = true
 	d.lastStat = -idleWait
-	var fds [3]unix.PollFd
+}
+
+func (d *runner) loopRun() int {
+	var fds [4]unix.PollFd
 	for {
 		bits := d.pending.Swap(0)
 		if bits&sigChild != 0 {
@@ -243,7 +334,7 @@ func (d *runner) run(logArg string, hasLog bool) int {
 			d.statWall = wall
 			d.lastStat = now - idleWait
 		}
-		if now >= d.due() {
+		if !d.stopping && now >= d.due() {
 			d.round(now, wall)
 		}
 		if d.area != nil && now >= d.nextBeat {
@@ -251,24 +342,34 @@ func (d *runner) run(logArg string, hasLog bool) int {
 			d.nextBeat = now + beatEvery
 		}
 
-		wake := d.due()
-		if d.area != nil && d.nextBeat < wake {
-			wake = d.nextBeat
-		}
-		ms := 0
-		if wait := wake - d.now(); wait > 0 {
-			ms = int((wait + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+		ms := -1
+		if !d.stopping {
+			wake := d.due()
+			if d.area != nil && d.nextBeat < wake {
+				wake = d.nextBeat
+			}
+			ms = 0
+			if wait := wake - d.now(); wait > 0 {
+				ms = int((wait + int64(time.Millisecond) - 1) / int64(time.Millisecond))
+			}
 		}
 		n := 0
 		fds[n] = unix.PollFd{Fd: int32(d.sigr), Events: unix.POLLIN}
 		n++
-		if d.ifd >= 0 {
+		if d.ifd >= 0 && !d.stopping {
 			fds[n] = unix.PollFd{Fd: int32(d.ifd), Events: unix.POLLIN}
 			n++
 		}
 		if d.logr >= 0 {
 			fds[n] = unix.PollFd{Fd: int32(d.logr), Events: unix.POLLIN}
 			n++
+		}
+		if d.host != nil {
+			fds[n] = unix.PollFd{Fd: int32(d.host.Fd()), Events: unix.POLLIN}
+			n++
+			if t := d.host.Timeout(); t >= 0 && (ms < 0 || t < ms) {
+				ms = t
+			}
 		}
 		if _, err := unix.Poll(fds[:n], ms); err != nil && err != unix.EINTR {
 			// Cannot happen with valid descriptors; do not spin.
@@ -281,18 +382,54 @@ func (d *runner) run(logArg string, hasLog bool) int {
 		if d.logr >= 0 {
 			d.readLog()
 		}
-		switch d.exitReq.Load() {
-		case 1:
+		if d.host != nil {
+			if d.pending.Load()&sigChild != 0 {
+				d.pending.And(^sigChild)
+				d.r.Reap()
+			}
+			d.host.Dispatch(0)
+		}
+		switch req := d.exitReq.Load(); {
+		case req == 0:
+		case d.host != nil:
+			if done, code := d.stopHosting(int(req)); done {
+				return code
+			}
+		case req == 1:
 			return 0
-		case 2:
+		case req == 2:
 			for _, s := range d.svcs {
-				if s.pid > 0 {
-					unix.Kill(s.pid, unix.SIGTERM)
-				}
+				s.term()
 			}
 			return 111
 		}
 	}
+}
+
+// stopHosting is SIGTERM (req 1) or SIGHUP (req 2) in one-process mode:
+// runsvdir stops scanning and, as it would have to leave its runsv
+// processes running but has none, takes every service down (their
+// machines' 'x': TERM, ./finish, then the loggers) and exits with 0 or
+// 111 once all are gone. Process 1's hosting (keep) only stops
+// scanning: stage 3 takes the services down through their FIFOs.
+func (d *runner) stopHosting(req int) (bool, int) {
+	if !d.stopping {
+		d.stopping = true
+		d.code = 0
+		if req == 2 {
+			d.code = 111
+		}
+		if !d.keep {
+			for _, s := range d.svcs {
+				s.term()
+			}
+		}
+	}
+	if d.keep {
+		d.exitReq.Store(0)
+		return false, 0
+	}
+	return d.host.Len() == 0, d.code
 }
 
 // signals reads the signals delivered (internal/sigpipe: one byte each,
@@ -374,9 +511,11 @@ func (d *runner) round(now, wall int64) {
 	if !trigger && !d.namesMoved() {
 		return
 	}
-	if err := unix.Chdir(d.dir); err != nil {
-		d.say("warning", "unable to change directory to ", d.dir, ": ", errstr.Str(err))
-		return
+	if d.host == nil {
+		if err := unix.Chdir(d.dir); err != nil {
+			d.say("warning", "unable to change directory to ", d.dir, ": ", errstr.Str(err))
+			return
+		}
 	}
 	d.ddev, d.dino, d.dmtime, d.dctime = dev, ino, mt, ct
 	forced := d.forced
@@ -391,7 +530,7 @@ func (d *runner) round(now, wall int64) {
 		// (runit sleeps a second before scanning instead).
 		d.check = true
 	}
-	for {
+	for d.host == nil {
 		err := unix.Fchdir(d.curdir)
 		if err == nil {
 			break
@@ -576,7 +715,11 @@ func (d *runner) setupLog(arg string) {
 // (Debian).
 func (d *runner) stamp() {
 	label := tai64.Now().AppendText(d.tbuf[:0])
-	fd, err := unix.Open(stampName, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
+	name := stampName
+	if d.host != nil {
+		name = d.dir + "/" + stampName
+	}
+	fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		d.say("warning", "failed to open", stampName, unsafe.String(&label[0], len(label)))
 		return

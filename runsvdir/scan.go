@@ -21,7 +21,7 @@ import (
 // were signalled, so that a replaced directory's old runsv is on its way
 // out when the new one starts.
 func (d *runner) scan() {
-	fd, err := unix.Open(".", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(d.scanDir(), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		d.say("warning", "unable to open directory ", d.dir, ": ", errstr.Str(err))
 		return
@@ -84,10 +84,10 @@ func (d *runner) entry(fd int, name0 []byte) {
 		// A service renamed (or whose other name went away) is known
 		// by the name it has now: restarted under it, and checked under
 		// it at each wake-up (namesMoved) instead of rescanning forever.
-		if s.name() != name && (s.pid == 0 || !d.leadsTo(fd, s)) {
+		if s.name() != name && (!s.running() || !d.leadsTo(fd, s)) {
 			s.name0 = string(name0)
 		}
-		if s.pid == 0 && !s.start {
+		if !s.running() && !s.start {
 			s.start = true
 			d.queue = append(d.queue, s)
 		}
@@ -131,11 +131,11 @@ func (d *runner) forget() {
 		}
 		s.gone = true
 		delete(d.idx, s.key)
-		if s.pid > 0 {
+		if s.running() {
 			if d.replaced(s) {
 				d.say("warning", "service directory ", s.name(), " was replaced: stopping its old runsv.")
 			}
-			unix.Kill(s.pid, unix.SIGTERM)
+			s.term()
 		}
 	}
 	for i := j; i < len(d.svcs); i++ {
@@ -158,6 +158,17 @@ func (d *runner) replaced(gone *service) bool {
 // startQueued starts a runsv for every service queued by the scan.
 func (d *runner) startQueued() {
 	if len(d.queue) == 0 {
+		return
+	}
+	if d.host != nil {
+		for i, s := range d.queue {
+			d.queue[i] = nil
+			s.start, s.fresh = false, false
+			if !s.gone {
+				d.host1(s)
+			}
+		}
+		d.queue = d.queue[:0]
 		return
 	}
 	prog, perr := sysio.LookPath("runsv", d.path, &d.st)
@@ -201,6 +212,25 @@ type progID struct {
 	dev, ino   uint64
 	size       int64
 	mtim, ctim unix.Timespec
+}
+
+// host1 hosts s in this process (one-process mode) instead of starting a
+// runsv for it. A service that cannot be set up (runsv's fatal message
+// was written) is tried again at the next scan, as a runsv that exits is.
+func (d *runner) host1(s *service) {
+	path := d.dir + "/" + s.name()
+	svlink.Prepare(path)
+	hs, err := d.host.Add(path, s.name(), func(int) {
+		s.hs = nil
+		if !s.gone {
+			d.check = true
+		}
+	})
+	if err != nil {
+		d.check = true
+		return
+	}
+	s.hs = hs
 }
 
 func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {

@@ -148,14 +148,15 @@ func TestBuiltinStages23(t *testing.T) {
 	sc := scenario{name: "builtin23", env: []string{runsvdirPath(t)},
 		files: map[string]string{"nosync": "", "1": "#!/bin/sh\necho stage1: ran\n"},
 		svc: map[string]string{"hello": `#!/bin/sh
-trap 'echo "hello: got TERM"; exit 0' TERM
-echo "hello: up"
+trap 'echo "got TERM"; exit 0' TERM
+echo "up"
 while :; do sleep 1 & wait $!; done
 `, "stubborn": `#!/bin/sh
-trap 'echo "stubborn: TERM ignored"' TERM
-echo "stubborn: up"
+trap 'echo "TERM ignored"' TERM
+echo "up"
 while :; do sleep 1 & wait $!; done
 `}}
+	// The one-process stage 2 prefixes each line with the service's name.
 	b := boot(t, sc, testenv.Bin(t, "runit"))
 	b.waitLine("hello: up")
 	b.waitLine("stubborn: up")
@@ -246,7 +247,7 @@ func TestBuiltinStage2ContainerLog(t *testing.T) {
 		// created.
 		files: map[string]string{"nosync": "", "1": "#!/bin/sh\nln -s /proc/nonexistent/supervise /etc/service/ro/supervise\n"},
 		svc: map[string]string{
-			"good": "#!/bin/sh\necho \"good: via stderr\" >&2\nexec sleep 1000000\n",
+			"good": "#!/bin/sh\necho \"via stderr\" >&2\nexec sleep 1000000\n",
 			"ro":   "#!/bin/sh\nexec sleep 1000000\n",
 		}}
 	b := boot(t, sc, testenv.Bin(t, "runit"))

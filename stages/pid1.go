@@ -82,6 +82,14 @@ type pid1 struct {
 	s2ended bool
 	s2code  int
 
+	// exitc carries the exits of stage processes: the reaper may run the
+	// callback on the hosting goroutine (hosted.go), so it only posts.
+	exitc chan reaper.Exit
+	// One-process stage 2 (hosted.go): process 1 hosts the services.
+	hosting bool
+	hostSig int              // write end of the hosting loop's signal pipe
+	mainEnd chan int         // the main service ended: its exit code
+
 	killed, rebooted bool
 }
 
@@ -125,6 +133,9 @@ func (p *pid1) boot() {
 	info(version, ": booting.")
 	p.env = os.Environ()
 	p.r = reaper.New()
+	p.exitc = make(chan reaper.Exit, 4)
+	p.mainEnd = make(chan int, 1)
+	p.hostSig = -1
 	// A leftover from an earlier run in the same container filesystem
 	// must not decide this run's exit code.
 	unix.Unlink(fileExitcode)
@@ -170,6 +181,10 @@ func (p *pid1) wait() {
 	case <-s.term:
 		p.f.term = true
 	case <-s.discard:
+	case e := <-p.exitc:
+		p.done, p.exit = true, e
+	case <-p.mainEnd:
+		p.f.term = true
 	case <-p.timer.C:
 	}
 	s.drain(&p.f)
@@ -185,7 +200,7 @@ func (p *pid1) wait() {
 func (p *pid1) step() {
 	if !p.done {
 		p.wait()
-		p.r.Reap()
+		p.collect()
 	}
 	regetStderr()
 	if p.done {
@@ -224,7 +239,11 @@ func (p *pid1) step() {
 		return
 	}
 	if p.f.alrm {
-		unix.Kill(p.pid, unix.SIGALRM)
+		if p.hosting {
+			p.tellHost(unix.SIGALRM)
+		} else {
+			unix.Kill(p.pid, unix.SIGALRM)
+		}
 	}
 	p.f = flags{}
 }
@@ -270,11 +289,15 @@ func (p *pid1) ended() {
 // process, about 5 s, then KILL.
 func (p *pid1) stopStage2() {
 	p.s2ended = false
+	if p.hosting {
+		p.stopHosting()
+		return
+	}
 	unix.Chmod(fileStopit, 0)
 	unix.Kill(p.pid, unix.SIGTERM)
 	deadline := time.Now().Add(pause)
 	for {
-		p.r.Reap()
+		p.collect()
 		if p.done {
 			return
 		}
@@ -285,6 +308,8 @@ func (p *pid1) stopStage2() {
 		p.timer.Reset(d)
 		select {
 		case <-p.s.chld:
+		case e := <-p.exitc:
+			p.done, p.exit = true, e
 		case <-p.timer.C:
 		}
 	}
@@ -296,6 +321,20 @@ func (p *pid1) stopStage2() {
 		warn("wait_pid: ", errstr.Str(unix.ECHILD))
 	}
 	p.done = true
+}
+
+// collect reaps every exited child and takes the stage process's exit, if
+// it came.
+func (p *pid1) collect() {
+	p.r.Reap()
+	for {
+		select {
+		case e := <-p.exitc:
+			p.done, p.exit = true, e
+		default:
+			return
+		}
+	}
 }
 
 // start forks the current stage, retrying every 5 s while fork fails.
@@ -312,10 +351,10 @@ func (p *pid1) start() {
 		builtin = true
 		p.name += " (built-in)"
 	}
-	onExit := func(e reaper.Exit) {
-		p.done = true
-		p.exit = e
+	if builtin && st == stage2 && p.hostStage2() {
+		return
 	}
+	onExit := func(e reaper.Exit) { p.exitc <- e }
 	var err error
 	p.pid, err = forkRetry(p.name, func() (int, error) {
 		switch {
@@ -447,7 +486,9 @@ func (p *pid1) final() {
 	for {
 		select {
 		case <-p.s.chld:
-			p.r.Reap()
+			p.collect()
+		case <-p.exitc:
+		case <-p.mainEnd:
 		case <-p.s.cont:
 		case <-p.s.intr:
 		case <-p.s.pwr:

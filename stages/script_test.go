@@ -29,8 +29,8 @@ func TestContainerScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := `#!/bin/sh
-trap 'echo "hello: got TERM"; exit 0' TERM
-echo "hello: up, process 1 is $(cat /proc/1/comm), stopit mode $(stat -c %a /run/runit.stopit)"
+trap 'echo "got TERM"; exit 0' TERM
+echo "up, process 1 is $(cat /proc/1/comm), stopit mode $(stat -c %a /run/runit.stopit)"
 while :; do sleep 1 & wait $!; done
 `
 	if err := os.WriteFile(filepath.Join(svc, "run"), []byte(run), 0o755); err != nil {
