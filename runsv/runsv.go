@@ -94,7 +94,17 @@ func Main(args []string) int {
 	sigact.Daemon(unix.SIGCHLD, unix.SIGTERM, unix.SIGPIPE)
 
 	r := newRunsv(h, args[1])
-	if err := unix.Chdir(r.dir); err != nil {
+	if v, _ := syscall.Getenv(HostedEnv); v != "" {
+		// As process 1 hosts a service: through the directory's
+		// descriptor, without changing into it.
+		r.hosted = true
+		fd, err := unix.Open(r.dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			r.fatalMsg("unable to change to directory: ", errstr.Str(err))
+			return 111
+		}
+		r.dfd, r.wd = fd, r.dir+"/"
+	} else if err := unix.Chdir(r.dir); err != nil {
 		r.fatal("unable to change to directory: ", errstr.Str(err))
 	}
 	h.Watch(self[0], func() {
@@ -115,6 +125,14 @@ func Main(args []string) int {
 	}
 	return r.exitCode
 }
+
+// HostedEnv, set to a non-empty value in runsv's environment, makes runsv
+// supervise its directory the way process 1 (and runsvdir's one-process
+// mode) host a service: through a descriptor of the directory, without
+// changing into it, the services started there by path. It is how the
+// tests run the whole runsv suite against the hosted code; the runsv
+// process behaves the same either way.
+const HostedEnv = "RUNSV_HOSTED"
 
 func newRunsv(h *Host, dir string) *Runsv {
 	r := &Runsv{h: h, dir: dir, dfd: unix.AT_FDCWD, logpipe: [2]int{-1, -1}, exitCode: -1, slot: -1}
