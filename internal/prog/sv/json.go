@@ -18,7 +18,7 @@ package sv
 //	seconds       number  seconds in that state (sv status's "Ns")
 //	want          string  "up" or "down" (null: unknown byte)
 //	pid           number  the process (./run, or ./finish in state finish); 0: none
-//	pgid          number  its process group from /proc/PID/stat; null if pid is 0 or gone
+//	pgid          number  its process group (getpgid(2), as /proc/PID/stat); null if pid is 0 or gone
 //	normally      string  "up", or "down" when the service has a down file (null: cannot tell)
 //	paused        bool    paused (STOP sent)
 //	term          bool    TERM sent, the process not yet gone ("got TERM")
@@ -47,7 +47,7 @@ package sv
 // number of such errors, at most 99.
 
 import (
-	"os"
+	"bytes"
 	"sort"
 	"unicode/utf8"
 
@@ -90,29 +90,56 @@ func (s *sv) jsonRun() int {
 	return s.rc
 }
 
-// allServices lists $SVDIR's services.
+// allServices lists $SVDIR's services: directories, and links to
+// directories, whose names do not start with '.'; sorted.
 func (s *sv) allServices() []string {
 	dir := s.svdir
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.Open(dir)
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		s.fatal("unable to open "+dir, err)
 	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		s.fatal("unable to read "+dir, err)
-	}
+	defer unix.Close(fd)
 	var out []string
-	for _, n := range names {
-		if n == "" || n[0] == '.' {
+	buf := make([]byte, 16384)
+	for {
+		n, err := unix.ReadDirent(fd, buf)
+		if err == unix.EINTR {
 			continue
 		}
-		var st unix.Stat_t
-		if unix.Stat(dir+"/"+n, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR {
-			out = append(out, n)
+		if err != nil {
+			s.fatal("unable to read "+dir, err)
+		}
+		if n <= 0 {
+			break
+		}
+		// struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name.
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(b[16]) | int(b[17])<<8
+			if reclen < 19 || reclen > len(b) {
+				break
+			}
+			typ, name := b[18], b[19:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				name = name[:i]
+			}
+			b = b[reclen:]
+			if len(name) == 0 || name[0] == '.' {
+				continue
+			}
+			switch typ {
+			case unix.DT_DIR:
+			case unix.DT_LNK, unix.DT_UNKNOWN:
+				var st unix.Stat_t
+				if unix.Fstatat(fd, string(name), &st, 0) != nil || st.Mode&unix.S_IFMT != unix.S_IFDIR {
+					continue
+				}
+			default:
+				continue
+			}
+			out = append(out, string(name))
 		}
 	}
 	sort.Strings(out)
@@ -349,44 +376,18 @@ func leadingNumber(path string) string {
 	return string(buf[:l])
 }
 
-// pgid is the process group of pid from /proc/PID/stat, as text ("" if
-// pid is 0 or cannot be read).
+// pgid is the process group of pid, as text ("" if pid is 0 or gone).
+// getpgid(2) gives what /proc/PID/stat's fifth field says, in one
+// system call and without the kernel formatting the whole line.
 func pgid(pid int) string {
-	if pid <= 0 {
+	if pid <= 0 || pid > 1<<30 {
 		return ""
 	}
-	var path [32]byte
-	p := append(append(path[:0], "/proc/"...), appendUint(nil, uint64(pid))...)
-	p = append(p, "/stat"...)
-	var buf [512]byte
-	n := sysio.ReadSmall(string(p), buf[:])
-	if n <= 0 {
+	g, _, e := unix.RawSyscall(unix.SYS_GETPGID, uintptr(pid), 0, 0)
+	if e != 0 {
 		return ""
 	}
-	// pid (comm) state ppid pgrp ...; comm may hold anything.
-	text := string(buf[:n])
-	i := len(text) - 1
-	for i >= 0 && text[i] != ')' {
-		i--
-	}
-	if i < 0 {
-		return ""
-	}
-	fields := 0
-	for j := i + 1; j < len(text); j++ {
-		if text[j] != ' ' {
-			continue
-		}
-		fields++
-		if fields == 3 {
-			k := j + 1
-			for k < len(text) && text[k] >= '0' && text[k] <= '9' {
-				k++
-			}
-			return text[j+1 : k]
-		}
-	}
-	return ""
+	return string(appendUint(nil, uint64(g)))
 }
 
 func indexByte(s string, c byte) int {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -462,5 +463,99 @@ func TestJSONUsage(t *testing.T) {
 	}
 	if got.code != 100 || got.stdout != "" || !strings.HasPrefix(got.stderr, "fatal: unable to open ") {
 		t.Errorf("missing $SVDIR: %v", got)
+	}
+}
+
+// BenchmarkJSON100 is the figure of issue 19: one `sv -j status` over
+// 100 services (each with a log service) against runit's `sv status` of
+// the same 100 (and ours), each a whole process from start to exit, as a
+// monitoring script runs it. The supervise/ directories are crafted (ok
+// held open, pids of this process, so /proc/PID/stat is read).
+//
+//	go test ./internal/prog/sv -run '^$' -bench JSON100 -benchtime 300x
+func BenchmarkJSON100(b *testing.B) {
+	dir := b.TempDir()
+	var held []int
+	defer func() {
+		for _, fd := range held {
+			unix.Close(fd)
+		}
+	}()
+	names := []string{}
+	for i := 0; i < 100; i++ {
+		name := "s" + strconv.Itoa(i)
+		svc := filepath.Join(dir, name)
+		if err := os.MkdirAll(svc, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		fakeSv{status: rec(os.Getpid(), false, 'u', false, supervise.Run)}.build(b, svc, &held)
+		fakeSv{status: rec(os.Getpid(), false, 'u', false, supervise.Run)}.build(b, filepath.Join(svc, "log"), &held)
+		names = append(names, name)
+	}
+	runit := testenv.Runit.Cmd(b, "sv")
+	ours := testenv.Ours.Cmd(b, "sv")
+	cmds := []struct {
+		name string
+		bin  string
+		args []string
+	}{
+		{"runit-status", runit, append([]string{"status"}, names...)},
+		{"ours-status", ours, append([]string{"status"}, names...)},
+		{"ours-json", ours, append([]string{"-j", "status"}, names...)},
+		{"ours-json-all", ours, []string{"-j", "status"}},
+	}
+	// The commands alternate, so that a change of load hits them alike;
+	// each figure is the median wall time in ms.
+	times := make([][]float64, len(cmds))
+	for i := 0; i < b.N; i++ {
+		for j, c := range cmds {
+			t0 := time.Now()
+			r, err := runSv(c.bin, "", dir, []string{"SVDIR=" + dir}, c.args...)
+			d := time.Since(t0)
+			if err != nil || r.code != 0 || strings.Count(r.stdout, "\n") != 100 {
+				b.Fatalf("%v %v", err, r)
+			}
+			times[j] = append(times[j], float64(d)/float64(time.Millisecond))
+		}
+	}
+	for j, c := range cmds {
+		sort.Float64s(times[j])
+		b.ReportMetric(times[j][len(times[j])/2], c.name+"-ms")
+	}
+}
+
+// TestJSONAll: without names, sv -j status takes $SVDIR's services:
+// directories and links to directories, not dot entries or files, sorted.
+func TestJSONAll(t *testing.T) {
+	svdir := t.TempDir()
+	var held []int
+	defer func() {
+		for _, fd := range held {
+			unix.Close(fd)
+		}
+	}()
+	for _, n := range []string{"b", "a", ".hidden"} {
+		d := filepath.Join(svdir, n)
+		os.MkdirAll(d, 0o755)
+		fakeSv{status: rec(0, false, 'd', false, supervise.Down)}.build(t, d, &held)
+	}
+	os.WriteFile(filepath.Join(svdir, "file"), nil, 0o644)
+	os.Symlink("b", filepath.Join(svdir, "link"))
+	os.Symlink("nowhere", filepath.Join(svdir, "dangling"))
+	os.Symlink("file", filepath.Join(svdir, "filelink"))
+	os.Mkdir(filepath.Join(svdir, "nosupervise"), 0o755)
+	var out bytes.Buffer
+	code := captureMain(t, &out, []string{"sv", "-j", "status"}, svdir)
+	var got []string
+	for _, l := range jsonLines(t, out.String()) {
+		var m map[string]any
+		if err := json.Unmarshal(l, &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(m["name"], " ", m["state"], " ", m["error"]))
+	}
+	want := []string{"a down <nil>", "b down <nil>", "link down <nil>", "nosupervise <nil> unable to open supervise/ok: file does not exist"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") || code != 1 {
+		t.Errorf("exit %d, services:\n%s\nwant\n%s", code, strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
