@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -557,5 +558,46 @@ func TestJSONAll(t *testing.T) {
 	want := []string{"a down <nil>", "b down <nil>", "link down <nil>", "nosupervise <nil> unable to open supervise/ok: file does not exist"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") || code != 1 {
 		t.Errorf("exit %d, services:\n%s\nwant\n%s", code, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// promSed is the README's Prometheus textfile line (sed, no jq): it
+// relies on name, state and seconds coming first, in that order.
+const promSed = `s/^{"name":"\([^"]*\)","state":"\([a-z]*\)","seconds":\([0-9]*\),.*/runit_service_state{service="\1",state="\2"} 1\nrunit_service_seconds{service="\1"} \3/p`
+
+func TestJSONPrometheusSed(t *testing.T) {
+	sed, err := exec.LookPath("sed")
+	if err != nil {
+		t.Skip("no sed")
+	}
+	svdir := t.TempDir()
+	var held []int
+	defer func() {
+		for _, fd := range held {
+			unix.Close(fd)
+		}
+	}()
+	for _, n := range []string{"web", "db"} {
+		d := filepath.Join(svdir, n)
+		os.MkdirAll(d, 0o755)
+		fakeSv{status: rec(7, false, 'u', false, supervise.Run)}.build(t, d, &held)
+	}
+	fakeSv{status: rec(0, false, 'd', false, supervise.Down)}.build(t, filepath.Join(svdir, "db", "log"), &held)
+	os.Mkdir(filepath.Join(svdir, "broken"), 0o755)
+	var out bytes.Buffer
+	captureMain(t, &out, []string{"sv", "-j", "status"}, svdir)
+	cmd := exec.Command(sed, "-n", promSed)
+	cmd.Stdin = &out
+	got, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `runit_service_state{service="db",state="run"} 1
+runit_service_seconds{service="db"} 0
+runit_service_state{service="web",state="run"} 1
+runit_service_seconds{service="web"} 0
+`
+	if string(got) != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
