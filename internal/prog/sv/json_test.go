@@ -601,3 +601,34 @@ runit_service_seconds{service="web"} 0
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestParseJSON(t *testing.T) {
+	for _, c := range []struct {
+		argv     string
+		ok, json bool
+		services []string
+	}{
+		{"sv -j status", true, true, nil},
+		{"sv -j s a b", true, true, []string{"a", "b"}},
+		{"sv -vj status a", true, true, []string{"a"}},
+		{"sv -j -w 3 status a", true, true, []string{"a"}},
+		{"sv status -j a", true, false, []string{"-j", "a"}},
+		{"sv -j up a", false, false, nil},
+		{"sv -j start a", false, false, nil},
+		{"sv -j", false, false, nil},
+		{"sv status", false, false, nil},
+		{"demo -j status", false, false, nil},
+	} {
+		cfg, u := parse(strings.Fields(c.argv), "", false, true)
+		if (u == nil) != c.ok {
+			t.Errorf("%s: usage error %v, want ok %v", c.argv, u, c.ok)
+			continue
+		}
+		if u != nil {
+			continue
+		}
+		if cfg.json != c.json || strings.Join(cfg.services, " ") != strings.Join(c.services, " ") || cfg.act != actStatus {
+			t.Errorf("%s: json %v services %q act %d", c.argv, cfg.json, cfg.services, cfg.act)
+		}
+	}
+}
