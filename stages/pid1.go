@@ -91,6 +91,8 @@ type pid1 struct {
 	mainEnd chan int         // the main service ended: its exit code
 
 	killed, rebooted bool
+
+	s3 stage3Bound // stage3bound.go
 }
 
 // Main is runit's main (cmd/gorunit runs it under the name runit).
@@ -166,7 +168,7 @@ func (p *pid1) next(st stage) {
 // wait sleeps until a signal arrives or 14 s pass (runit's poll timeout)
 // and records every pending signal.
 func (p *pid1) wait() {
-	p.timer.Reset(pollTimeout)
+	p.timer.Reset(p.stage3Wait(pollTimeout))
 	s := p.s
 	select {
 	case <-s.chld:
@@ -188,6 +190,7 @@ func (p *pid1) wait() {
 	case <-p.timer.C:
 	}
 	s.drain(&p.f)
+	p.stage3Check()
 	if p.container && p.f.intr && p.st != stage2 {
 		// In a container SIGINT (^C on `docker run -it`) stops it; in
 		// stage 2 step runs /etc/runit/ctrlaltdel first.

@@ -51,6 +51,7 @@ type config struct {
 	acts     string   // bytes to send, or the wait conditions
 	waits    bool     // whether to run the wait loop (runit's cbk)
 	kill     bool     // force-*: send k on timeout
+	json     bool     // -j: status as JSON lines (json.go)
 	services []string // as given
 }
 
@@ -83,7 +84,11 @@ func parseArgs(argv []string, svwait string, haveSvwait, quiet bool) (*config, s
 	if haveSvwait {
 		c.wait = scan.Value(svwait)
 	}
-	p := sgetopt.New(c.prog, argv, "w:vV")
+	opts := "w:vV"
+	if !c.lsb {
+		opts += jsonOpt
+	}
+	p := sgetopt.New(c.prog, argv, opts)
 	p.Quiet = quiet
 	for {
 		o, a := p.Next()
@@ -98,6 +103,8 @@ func parseArgs(argv []string, svwait string, haveSvwait, quiet bool) (*config, s
 			c.verbose = true
 		case 'V':
 			return nil, "", &usageError{version: true}
+		case jsonOpt[0]:
+			c.json = true
 		default:
 			return nil, "", &usageError{}
 		}
@@ -111,7 +118,7 @@ func parseArgs(argv []string, svwait string, haveSvwait, quiet bool) (*config, s
 		c.services = []string{c.prog}
 	} else {
 		c.services = rest[1:]
-		if len(c.services) == 0 {
+		if len(c.services) == 0 && !c.json {
 			return nil, "", &usageError{}
 		}
 	}
@@ -122,7 +129,7 @@ func parseArgs(argv []string, svwait string, haveSvwait, quiet bool) (*config, s
 // supervise.SvCommand reads it); false means a usage error.
 func (c *config) command(action string) bool {
 	a, ok := supervise.SvCommand(action)
-	if !ok {
+	if !ok || (c.json && a.Kind != supervise.SvStatus) {
 		return false
 	}
 	switch a.Kind {
@@ -172,6 +179,7 @@ type sv struct {
 	islog bool   // handling <service>/log in the status command
 	st    supervise.Buf
 	out   []byte // stdout buffer, written at runit's flush points
+	jerr  string // -j: the message of the last failure (json.go)
 }
 
 // Main runs sv with argv (argv[0] included) and returns the exit code.
@@ -236,6 +244,9 @@ func usage(argv []string, version bool) int {
 }
 
 func (s *sv) run() int {
+	if s.json {
+		return s.jsonRun()
+	}
 
 	// Send (or print) in argument order; a service whose directory or
 	// status cannot be used is dropped.
@@ -378,6 +389,10 @@ func (s *sv) who() {
 
 func (s *sv) fail(m string, err error) {
 	s.rc++
+	if s.json {
+		s.jerr = m + ": " + errstr.Str(err)
+		return
+	}
 	s.outs("fail: ")
 	s.who()
 	s.outs(m, ": ", errstr.Str(err))
