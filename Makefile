@@ -31,9 +31,12 @@ oracle:
 	@./scripts/fetch-oracle.sh
 
 # Every test (integration tests need root, ./bin and the oracle).
+# The runsv suite runs twice: the second time every runsv of ours hosts
+# its directory the way process 1 does (runsv.HostedEnv).
 test: build oracle
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 30m ./...
+	RUNSV_HOSTED=1 $(GO) test -count=1 -timeout 10m ./runsv/
 
 # Unit tests only.
 test-short:
