@@ -29,6 +29,7 @@ type scenario struct {
 	files      map[string]string // /etc/runit entries: name -> script ("" = none)
 	modes      map[string]uint32 // mode overrides (default 0755)
 	svc        map[string]string // /etc/service/<svc>/run scripts, if any
+	svcFiles   map[string]string // more files under /etc/service: path -> content ("run" names executable, "/" ending: a directory)
 	env        []string          // extra environment for runit
 	clone      uintptr           // extra clone flags
 	hostnm     string            // /etc/hostname content, if set
@@ -85,6 +86,21 @@ func boot(t *testing.T, sc scenario, pid1 string) *booted {
 			}
 		}
 		os.MkdirAll(sv, 0o755)
+		for name, body := range sc.svcFiles {
+			p := filepath.Join(sv, name)
+			if strings.HasSuffix(name, "/") {
+				os.MkdirAll(p, 0o755)
+				continue
+			}
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			mode := os.FileMode(0o644)
+			if filepath.Base(name) == "run" {
+				mode = 0o755
+			}
+			if err := os.WriteFile(p, []byte(body), mode); err != nil {
+				t.Fatal(err)
+			}
+		}
 		ns.Service = sv
 	}
 	if sc.hostnm != "" {
