@@ -155,6 +155,7 @@ while :; do /bin/sleep 3600; done
 type opts struct {
 	stderr string // "file" (default), "closed", or "inherit" (use stderrFile)
 	file   *os.File
+	stdout *os.File // runsvdir's standard output (default /dev/null)
 	cred   *syscall.Credential
 	env    []string
 	cwd    string
@@ -180,6 +181,9 @@ func start(t testing.TB, im impl, o opts, args ...string) *rsd {
 	cmd.Dir = o.cwd
 	if o.file != nil {
 		cmd.Stderr = o.file
+	}
+	if o.stdout != nil {
+		cmd.Stdout = o.stdout
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID, Credential: o.cred}
 	if err := cmd.Start(); err != nil {
