@@ -17,6 +17,8 @@
 //	reap.go       6. 10,000-orphan storm under process 1
 //	vmboot.go     8. VM boot (qemu-test)
 //	container.go  9. 10-service container: PSS and threads of the namespace
+//	hosted.go    10. the one-process shape: containers of 10 and 100
+//	                 services, cost per hosted service, tree start, idle
 //
 // tree.go and proc.go hold the helpers: building service directories,
 // starting and stopping runsvdir, reading status records and /proc.
@@ -90,6 +92,11 @@ var metrics = []metric{
 	{"ctr.pid1", "9. PSS of process 1", "MB", false, 2},
 	{"ctr.pid1thr", "9. threads of process 1", "", false, 0},
 	{"ctr.threads", "9. threads in the namespace", "", false, 0},
+	{"hosted.ctr10", "10. one-process shape (ours: process 1 hosts every service; runit's tree), 10-service container, PSS of all but the services", "MB", false, 2},
+	{"hosted.ctr100", "10. same, 100 services", "MB", false, 2},
+	{"hosted.perservice", "10. one more hosted service inside process 1 (ours)", "kB", false, 1},
+	{"hosted.start100", "10. tree start, 100 services (ours: runsvdir with .one-process)", "ms", false, 0},
+	{"hosted.wake", "10. idle wake-ups per second of that tree", "1/s", false, 2},
 }
 
 // bench is one benchmark: it runs for one implementation and returns its
@@ -185,6 +192,7 @@ func main() {
 		{"reap", benchReap},
 		{"vm", benchVM},
 		{"container", benchContainer},
+		{"hosted", benchHosted},
 	}
 	if *only != "" {
 		var sel []bench
@@ -277,6 +285,8 @@ func renderTable(impls []impl, samples map[string]map[string][]float64, errs map
 			return "vm"
 		case "ctr":
 			return "container"
+		case "hosted":
+			return "hosted"
 		case "start":
 			return "start" + strings.SplitN(key, ".", 2)[1]
 		}

@@ -135,3 +135,21 @@ func TestOneProcessOutputBlocked(t *testing.T) {
 		}
 	}
 }
+
+// TestOneProcessReplacedBehindLink: in one-process mode runsvdir sleeps
+// (no 5-second look; hostedWait is its fallback), so every hosted
+// service's directory is watched: one replaced behind its symlink is
+// noticed at once (well before the fallback) and the new one is hosted.
+func TestOneProcessReplacedBehindLink(t *testing.T) {
+	im := ours(t)
+	tr := newTree(t)
+	x := tr.make("x", runScript, false)
+	tr.link("x")
+	must(t, os.WriteFile(filepath.Join(tr.svdir, ".one-process"), nil, 0o644))
+	start(t, im, opts{}, tr.svdir)
+	waitUntil(t, long, 10*time.Millisecond, "x up", func() bool { return up(x) })
+	must(t, os.Rename(x, x+".old"))
+	tr.make("x", runScript, false)
+	// Less than hostedWait (60 s): only the watch can make it.
+	waitUntil(t, 40*time.Second, 10*time.Millisecond, "the new x up", func() bool { return up(x) })
+}

@@ -46,6 +46,10 @@ const MaxServices = 1000
 const (
 	second    = int64(time.Second)
 	idleWait  = 5 * second   // poll timeout without pending work
+	// hostedWait replaces idleWait in one-process mode with inotify:
+	// every service directory is watched too (svWatch), so the periodic
+	// look is only a fallback, and an idle tree sleeps.
+	hostedWait = 60 * second
 	checkWait = 1 * second   // minimum time between two scans
 	beatEvery = 900 * second // readproctitle heartbeat period
 	settle    = 1 * second   // a directory made in place gets this long to be filled
@@ -142,6 +146,7 @@ type runner struct {
 	code     int  // exit code once every hosted service is gone
 
 	onMainEnd func(code int) // process 1's, in Hosted
+	svWatch   map[int32]bool // one-process mode: watches of the service directories
 	exitReq    atomic.Int32 // 0, or the exit code the last SIGTERM/SIGHUP asked for + 1
 
 	t0   time.Time
@@ -487,6 +492,9 @@ func (d *runner) due() int64 {
 		}
 		return t
 	}
+	if d.host != nil && d.wd >= 0 {
+		return d.lastStat + hostedWait
+	}
 	return d.lastStat + idleWait
 }
 
@@ -594,6 +602,14 @@ func (d *runner) readInotify() {
 				continue
 			}
 			if ev.Wd != d.wd {
+				if d.svWatch[ev.Wd] {
+					// A hosted service's directory was removed or
+					// moved (behind its name): look at once.
+					if ev.Mask&unix.IN_IGNORED != 0 {
+						delete(d.svWatch, ev.Wd)
+					}
+					d.dirty = true
+				}
 				continue // an old watch
 			}
 			if ev.Mask&unix.IN_IGNORED != 0 {

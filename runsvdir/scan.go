@@ -231,6 +231,14 @@ func (d *runner) host1(s *service) {
 		return
 	}
 	s.hs = hs
+	if d.ifd >= 0 {
+		if wd, err := unix.InotifyAddWatch(d.ifd, path, unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_ONLYDIR); err == nil {
+			if d.svWatch == nil {
+				d.svWatch = map[int32]bool{}
+			}
+			d.svWatch[int32(wd)] = true
+		}
+	}
 }
 
 func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
