@@ -44,19 +44,19 @@ import (
 const MaxServices = 1000
 
 const (
-	second    = int64(time.Second)
-	idleWait  = 5 * second   // poll timeout without pending work
+	second   = int64(time.Second)
+	idleWait = 5 * second // poll timeout without pending work
 	// hostedWait replaces idleWait in one-process mode with inotify:
 	// every service directory is watched too (svWatch), so the periodic
 	// look is only a fallback, and an idle tree sleeps.
 	hostedWait = 60 * second
-	checkWait = 1 * second   // minimum time between two scans
-	beatEvery = 900 * second // readproctitle heartbeat period
-	settle    = 1 * second   // a directory made in place gets this long to be filled
-	coalesce  = second / 10  // a burst of changes gets this long to arrive before a scan
-	logKeep   = 5            // bytes of the log argument never overwritten
-	logMin    = 7            // shortest log argument accepted
-	stampName = "./.forced-rescan"
+	checkWait  = 1 * second   // minimum time between two scans
+	beatEvery  = 900 * second // readproctitle heartbeat period
+	settle     = 1 * second   // a directory made in place gets this long to be filled
+	coalesce   = second / 10  // a burst of changes gets this long to arrive before a scan
+	logKeep    = 5            // bytes of the log argument never overwritten
+	logMin     = 7            // shortest log argument accepted
+	stampName  = "./.forced-rescan"
 )
 
 // bits in runner.pending, set from the signals read off the self-pipe.
@@ -71,11 +71,11 @@ type service struct {
 	key
 	pid    int          // its runsv
 	hs     *runsv.Runsv // or its machine, hosted here (one-process mode)
-	name0  string // the entry's name, NUL-terminated
-	seen   bool   // met during the current scan
-	gone   bool   // forgotten: its runsv's exit is ignored
-	start  bool   // queued for a start at the end of the current scan
-	fresh  bool   // added during the current scan
+	name0  string       // the entry's name, NUL-terminated
+	seen   bool         // met during the current scan
+	gone   bool         // forgotten: its runsv's exit is ignored
+	start  bool         // queued for a start at the end of the current scan
+	fresh  bool         // added during the current scan
 	onExit func(reaper.Exit)
 }
 
@@ -147,7 +147,7 @@ type runner struct {
 
 	onMainEnd func(code int) // process 1's, in Hosted
 	svWatch   map[int32]bool // one-process mode: watches of the service directories
-	exitReq    atomic.Int32 // 0, or the exit code the last SIGTERM/SIGHUP asked for + 1
+	exitReq   atomic.Int32   // 0, or the exit code the last SIGTERM/SIGHUP asked for + 1
 
 	t0   time.Time
 	st   unix.Stat_t

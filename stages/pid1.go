@@ -87,8 +87,8 @@ type pid1 struct {
 	exitc chan reaper.Exit
 	// One-process stage 2 (hosted.go): process 1 hosts the services.
 	hosting bool
-	hostSig int              // write end of the hosting loop's signal pipe
-	mainEnd chan int         // the main service ended: its exit code
+	hostSig int      // write end of the hosting loop's signal pipe
+	mainEnd chan int // the main service ended: its exit code
 
 	killed, rebooted bool
 
