@@ -34,7 +34,7 @@ func TestHostedTree(t *testing.T) {
 	sc := scenario{name: "hosted", env: []string{runsvdirPath(t)},
 		files: map[string]string{"nosync": "", "1": "#!/bin/sh\n"},
 		svc: map[string]string{
-			"plain":  "#!/bin/sh\necho one\nprintf 'part'; sleep 0.2; echo 'ial line' >&2\nexec sleep 1000000\n",
+			"plain":  "#!/bin/sh\necho one\nprintf 'part'; sleep 0.2; echo 'ial line' >&2\ngrep SigIgn /proc/$$/status\nexec sleep 1000000\n",
 			"logged": "#!/bin/sh\necho to-log\nexec sleep 1000000\n",
 		},
 		svcFiles: map[string]string{
@@ -44,6 +44,9 @@ func TestHostedTree(t *testing.T) {
 	b := boot(t, sc, testenv.Bin(t, "runit"))
 	b.waitLine("plain: one")
 	b.waitLine("plain: partial line")
+	// No signal ignored in a service process 1 started: execve keeps
+	// SIG_IGN, so process 1 catches what it must survive instead.
+	b.waitLine("plain: SigIgn:\t0000000000000000")
 	for _, n := range descendants(b.pid) {
 		if n == "runsv" || n == "runsvdir" {
 			t.Errorf("process 1 started %s: %q", n, descendants(b.pid))

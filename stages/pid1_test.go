@@ -346,6 +346,10 @@ while :; do sleep 1 & wait $!; done
 	if left := defaultSignals(t, b.pid); len(left) > 0 {
 		t.Errorf("our process 1 leaves signals at their default action: %v", left)
 	}
+	// And none ignored: its children (the hosted services) would inherit it.
+	if st, _ := os.ReadFile("/proc/" + strconv.Itoa(b.pid) + "/status"); !strings.Contains(string(st), "SigIgn:\t0000000000000000\n") {
+		t.Errorf("our process 1 ignores signals (children inherit that):\n%s", st)
+	}
 	if !drive(b, ims[0]) {
 		b.Stop() // it may still run if only nsenter failed
 		t.Fatalf("our process 1 did not survive the signals (%v):\n%s", b.State(), strings.Join(b.Lines(), "\n"))

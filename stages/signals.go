@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/sigact"
+	"gorunit/internal/sigpipe"
 )
 
 // sigs holds one channel per signal process 1 acts on. Each has room for
@@ -30,41 +31,42 @@ func newSigs(container bool) *sigs {
 	s.intr = on(unix.SIGINT)
 	s.pwr = on(unix.SIGPWR)
 	s.alrm = on(unix.SIGALRM)
+	s.discard = make(chan os.Signal, 1)
 	if container {
 		s.term = on(unix.SIGTERM)
 	} else {
 		// runit keeps SIGTERM blocked: it never wakes process 1 up.
 		s.term = make(chan os.Signal)
-		signal.Ignore(unix.SIGTERM)
+		signal.Notify(s.discard, unix.SIGTERM)
 	}
 
 	// Go's default action for most signals kills the process, even
 	// process 1. Signals that runit leaves at their default (which the
-	// kernel discards for process 1) or blocks are ignored here.
-	// SIGURG is the Go runtime's own and SIGPROF its profiler's: both are
-	// harmless. Fault signals sent with kill(2) can only be taken over
-	// by Notify (Ignore does not apply to them): they go to a channel
+	// kernel discards for process 1) or blocks are caught here and
+	// discarded: caught, not ignored, because an ignored signal stays
+	// ignored in every child (execve keeps SIG_IGN), and process 1 starts
+	// the hosted services itself (hosted.go); a caught one is back at its
+	// default after execve. SIGURG is the Go runtime's own and SIGPROF its
+	// profiler's: both are harmless. Fault signals sent with kill(2) can
+	// only be taken over by Notify: they go to the same channel, which
 	// nobody reads.
-	for _, sig := range []syscall.Signal{unix.SIGHUP, unix.SIGQUIT, unix.SIGABRT,
+	discard := []os.Signal{unix.SIGHUP, unix.SIGQUIT, unix.SIGABRT,
 		unix.SIGUSR1, unix.SIGUSR2, unix.SIGPIPE, unix.SIGSTKFLT, unix.SIGTSTP,
 		unix.SIGTTIN, unix.SIGTTOU, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM,
-		unix.SIGWINCH, unix.SIGIO} {
-		signal.Ignore(sig)
-	}
+		unix.SIGWINCH, unix.SIGIO,
+		unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE, unix.SIGSEGV, unix.SIGSYS}
 	for sig := 34; sig <= 64; sig++ {
-		signal.Ignore(syscall.Signal(sig))
+		discard = append(discard, syscall.Signal(sig))
 	}
-	// Signals 32 and 34 (glibc's thread cancellation, musl's
-	// SIGSYNCCALL) are ones Go leaves alone: signal.Ignore does nothing
-	// for them, so they kept their default action, and sent to process 1
-	// signal 32 killed it (34 too, once in ten runs). Whatever the runtime
-	// left at its default is now ignored directly, with the system call
-	// (stages get every signal back at its default: the exec helper
-	// resets them all).
-	ignoreDefaults()
-	s.discard = make(chan os.Signal, 1)
-	signal.Notify(s.discard, unix.SIGILL, unix.SIGTRAP, unix.SIGBUS, unix.SIGFPE,
-		unix.SIGSEGV, unix.SIGSYS)
+	signal.Notify(s.discard, discard...)
+	// Signals 32 and 33 (glibc's thread cancellation and setxid, musl's
+	// SIGSYNCCALL is 34) are ones Go leaves alone: Notify does nothing for
+	// them, so they kept their default action, and sent to process 1
+	// signal 32 killed it. Whatever the runtime left at its default (or
+	// ignored) is caught by a handler of a few instructions instead
+	// (internal/sigpipe, on a pipe nobody reads), again so that children
+	// get the default back.
+	catchDefaults()
 	return s
 }
 
@@ -99,16 +101,28 @@ func (s *sigs) drain(f *flags) (chld bool) {
 	}
 }
 
-// ignoreDefaults sets every signal whose disposition is still SIG_DFL
-// (SIGKILL and SIGSTOP aside) to SIG_IGN, so that no signal can reach
-// process 1's default action, whatever the Go runtime declined to handle.
-func ignoreDefaults() {
+// catchDefaults routes every signal whose disposition is still SIG_DFL
+// or SIG_IGN (SIGKILL and SIGSTOP aside) to internal/sigpipe's handler,
+// writing to a pipe that is never read (a full pipe drops the byte), so
+// that no signal can reach process 1's default action, whatever the Go
+// runtime declined to handle, and none stays ignored in a child.
+func catchDefaults() {
+	var sigs []syscall.Signal
 	for sig := 1; sig <= 64; sig++ {
 		if sig == int(unix.SIGKILL) || sig == int(unix.SIGSTOP) {
 			continue
 		}
-		if sigact.Get(sig) == sigact.Dfl {
-			sigact.Set(sig, sigact.Ign)
+		if h := sigact.Get(sig); h == sigact.Dfl || h == sigact.Ign {
+			sigs = append(sigs, syscall.Signal(sig))
+		}
+	}
+	if len(sigs) == 0 {
+		return
+	}
+	if _, err := sigpipe.Open(sigs...); err != nil {
+		// No pipe: ignore them, as before (children inherit that).
+		for _, sig := range sigs {
+			sigact.Set(int(sig), sigact.Ign)
 		}
 	}
 }
