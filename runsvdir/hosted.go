@@ -1,6 +1,7 @@
 package runsvdir
 
 import (
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -27,6 +28,10 @@ type HostedConfig struct {
 	// OnMainEnd is called, on the hosting goroutine, when the main
 	// service (runsv.MainServiceFile) ended for good.
 	OnMainEnd func(code int)
+	// Lock is held by the hosting loop whenever it is not asleep:
+	// process 1 locks it for good before it kills every process, so
+	// that no hosted service is started again meanwhile.
+	Lock *sync.Mutex
 }
 
 // Hosted runs runsvdir's scan of c.Dir inside process 1 and hosts every
@@ -59,6 +64,7 @@ func Hosted(c HostedConfig) int {
 	}
 	h.TagOutput(c.Out, !c.Untagged)
 	d.onMainEnd = c.OnMainEnd
+	d.lock = c.Lock
 	h.OnMainEnd = d.mainEnded
 	d.host = h
 	d.loopInit()

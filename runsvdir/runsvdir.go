@@ -20,6 +20,7 @@
 package runsvdir
 
 import (
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -146,6 +147,7 @@ type runner struct {
 	code     int  // exit code once every hosted service is gone
 
 	onMainEnd func(code int) // process 1's, in Hosted
+	lock      *sync.Mutex    // process 1's, in Hosted
 	svWatch   map[int32]bool // one-process mode: watches of the service directories
 	exitReq   atomic.Int32   // 0, or the exit code the last SIGTERM/SIGHUP asked for + 1
 
@@ -324,6 +326,12 @@ func (d *runner) loopInit() {
 
 func (d *runner) loopRun() int {
 	var fds [4]unix.PollFd
+	if d.lock != nil {
+		// Held except while asleep in poll: process 1 takes it for
+		// good before its last KILL (HostedConfig.Lock).
+		d.lock.Lock()
+		defer d.lock.Unlock()
+	}
 	for {
 		bits := d.pending.Swap(0)
 		if bits&sigChild != 0 {
@@ -376,9 +384,15 @@ func (d *runner) loopRun() int {
 				ms = t
 			}
 		}
+		if d.lock != nil {
+			d.lock.Unlock()
+		}
 		if _, err := unix.Poll(fds[:n], ms); err != nil && err != unix.EINTR {
 			// Cannot happen with valid descriptors; do not spin.
 			time.Sleep(time.Second)
+		}
+		if d.lock != nil {
+			d.lock.Lock()
 		}
 		d.signals()
 		if d.ifd >= 0 {

@@ -56,7 +56,7 @@ func (p *pid1) hostStage2() bool {
 	cfg := runsvdir.HostedConfig{
 		Dir: serviceDir, Reaper: p.r, Env: env, Sig: sig[0], Out: 1,
 		Untagged:  exists(serviceDir + "/" + runsvdir.UntaggedFile),
-		OnMainEnd: p.mainEnded,
+		OnMainEnd: p.mainEnded, Lock: &p.hostLock,
 	}
 	go func() {
 		for {
@@ -81,6 +81,16 @@ func (p *pid1) mainEnded(code int) {
 	select {
 	case p.mainEnd <- code:
 	default:
+	}
+}
+
+// freezeHost stops the hosting loop for good (process 1's final
+// sequence): it takes the loop's lock, which the loop gives up only while
+// asleep, and never gives it back.
+func (p *pid1) freezeHost() {
+	if p.hosting && !p.frozen {
+		p.frozen = true
+		p.hostLock.Lock()
 	}
 }
 

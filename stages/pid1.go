@@ -4,6 +4,7 @@ package stages
 
 import (
 	"os"
+	"sync"
 	"syscall"
 	"time"
 
@@ -86,9 +87,11 @@ type pid1 struct {
 	// callback on the hosting goroutine (hosted.go), so it only posts.
 	exitc chan reaper.Exit
 	// One-process stage 2 (hosted.go): process 1 hosts the services.
-	hosting bool
-	hostSig int      // write end of the hosting loop's signal pipe
-	mainEnd chan int // the main service ended: its exit code
+	hosting  bool
+	hostSig  int        // write end of the hosting loop's signal pipe
+	mainEnd  chan int   // the main service ended: its exit code
+	hostLock sync.Mutex // held by the hosting loop while awake
+	frozen   bool
 
 	killed, rebooted bool
 
@@ -465,6 +468,8 @@ func (p *pid1) ctrlaltdel() {
 func (p *pid1) final() {
 	if !p.killed {
 		p.killed = true
+		// No hosted service may be started again from here on.
+		p.freezeHost()
 		regetStderr()
 		info("sending KILL signal to all processes...")
 		unix.Kill(-1, unix.SIGKILL)
