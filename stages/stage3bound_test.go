@@ -91,8 +91,8 @@ func TestStage3TimeoutBuiltin(t *testing.T) {
 		files: map[string]string{"nosync": "", "1": "#!/bin/sh\n", "stage3-timeout": "1"},
 		modes: map[string]uint32{"stage3-timeout": 0o644},
 		svc: map[string]string{"stubborn": `#!/bin/sh
-trap 'echo "stubborn: TERM ignored"' TERM
-echo "stubborn: up"
+trap 'echo "TERM ignored"' TERM
+echo "up"
 while :; do sleep 1 & wait $!; done
 `}}
 	b := boot(t, sc, testenv.Bin(t, "runit"))
