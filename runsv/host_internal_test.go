@@ -38,6 +38,7 @@ func TestHostPanicDropsOneService(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc[name] = r
+		r.Start()
 	}
 	pidOf := func(name string) int {
 		b, _ := os.ReadFile(filepath.Join(root, name, "supervise", "status"))

@@ -20,7 +20,7 @@ import (
 // with that code.
 const MainServiceFile = "main-service"
 
-// Add hosts the service directory at path (absolute; name is what
+// Add sets up the service directory at path (absolute; name is what
 // messages call it, runsvdir's entry name). onGone is called when the
 // service's supervision ends: after `sv exit` or Term, with 0, or after
 // an internal error, with 111. A start-up error is reported as runit's
@@ -38,8 +38,16 @@ func (h *Host) Add(path, name string, onGone func(code int)) (*Runsv, error) {
 	if err := r.setup(); err != nil {
 		return nil, err
 	}
-	r.begin()
+	r.place()
 	return r, nil
+}
+
+// Start starts what should run of a service Add set up. runsvdir sets up
+// every new service of a scan first and then starts them: the start of
+// each is a fork that waits for the child's exec (Go's vfork), and the
+// children already started compete with the host for the processors.
+func (r *Runsv) Start() {
+	r.h.protect(r, func() { r.step(Event{Kind: EvBegin}) })
 }
 
 // Term is runsvdir's SIGTERM to the service's runsv: 'x' for the main

@@ -146,6 +146,12 @@ func newRunsv(h *Host, dir string) *Runsv {
 
 // begin places r in its host and starts what should run.
 func (r *Runsv) begin() {
+	r.place()
+	r.Start()
+}
+
+// place puts r in its host's loop.
+func (r *Runsv) place() {
 	r.h.place(r)
 	for t := MainSvc; t <= LogSvc; t++ {
 		if t == LogSvc && !r.st.HaveLog {
@@ -156,7 +162,6 @@ func (r *Runsv) begin() {
 	if r.tag.r >= 0 {
 		r.h.add(r.tag.r, r.slot, kTag)
 	}
-	r.h.protect(r, func() { r.step(Event{Kind: EvBegin}) })
 }
 
 func (r *Runsv) warn(parts ...string) {

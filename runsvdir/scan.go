@@ -161,11 +161,17 @@ func (d *runner) startQueued() {
 		return
 	}
 	if d.host != nil {
-		for i, s := range d.queue {
-			d.queue[i] = nil
+		// Every new service set up first, then all started (runsv.Start).
+		for _, s := range d.queue {
 			s.start, s.fresh = false, false
 			if !s.gone {
 				d.host1(s)
+			}
+		}
+		for i, s := range d.queue {
+			d.queue[i] = nil
+			if s.hs != nil && !s.gone {
+				s.hs.Start()
 			}
 		}
 		d.queue = d.queue[:0]
