@@ -61,6 +61,8 @@ type Runsv struct {
 	tag        tagPipe // hosted, without log/: the output pipe
 	mainSvc    bool    // hosted: the tree's main service (MainServiceFile)
 	mainEnding bool
+
+	cg [2]cgState // cgroup containment, by Target (cgroup.go)
 }
 
 // Main runs runsv with the given argv and returns its exit code (it only
@@ -486,6 +488,7 @@ func (r *Runsv) collected(t Target, e reaper.Exit) {
 		r.h.closeFd(&r.io[t].stalefd)
 		return
 	}
+	r.cgroupKill(t) // what the process left in its cgroup (cgroup.go)
 	r.exits[t], r.exited[t] = e, true
 	r.h.closeFd(&r.io[t].pidfd)
 }
