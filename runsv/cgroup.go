@@ -74,6 +74,8 @@ type cgState struct {
 	enabled  uint8  // controllers enabled on the way down (bits of cgControllers)
 	warned   uint16 // warnings given (cgw* bits): each once
 	warnedLm uint16 // limit files warned about (bits of cgLimits)
+	zfile    zpath  // "cgroup" or "log/cgroup", once zset
+	zset     bool
 }
 
 // Warnings given once per service.
@@ -246,7 +248,15 @@ func (r *Runsv) cgroupSetup(t Target, p Prog) int {
 		return c.fd
 	}
 	base := r.io[t].base
-	content, ok := readFirstLine(r.wd + base + "cgroup")
+	if !c.zset {
+		c.zfile, c.zset = mkz(base+"cgroup"), true
+	}
+	// Without the file (the usual case): a stat, no allocation.
+	var st unix.Stat_t
+	content, ok := "", statZ(r.dfd, &c.zfile, &st) == 0
+	if ok {
+		content, ok = readFirstLine(r.wd + base + "cgroup")
+	}
 	if !ok {
 		r.cgroupSet(t, "", -1)
 		return -1
