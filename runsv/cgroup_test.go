@@ -1,10 +1,13 @@
 package runsv_test
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -324,3 +327,51 @@ func TestCgroupLimits(t *testing.T) {
 
 // TestCgroupWithoutCgroup2 is in the internal tests (no cgroup2 mount
 // cannot be arranged for a runsv on this host).
+
+// TestCgroupNoCgroup2: where no cgroup2 is mounted (here: a mount
+// namespace with every cgroup2 mount taken away), a service with the file
+// cgroup runs all the same, after one warning for all its starts.
+func TestCgroupNoCgroup2(t *testing.T) {
+	testenv.RequireRoot(t)
+	w := newWorld(t)
+	dir := w.service("nocg", map[string]string{
+		"cgroup": "",
+		"run":    "#!/bin/sh\necho $$ >> ../runs\nexec sleep 1000\n",
+	})
+	script := `for m in $(grep ' - cgroup2 ' /proc/self/mountinfo | cut -d' ' -f5); do umount -l "$m" || exit 1; done
+grep -q ' - cgroup2 ' /proc/self/mountinfo && exit 1
+exec "$0" nocg`
+	p := &runsvProc{out: &bytes.Buffer{}, mu: &sync.Mutex{}, done: make(chan struct{})}
+	cmd := &exec.Cmd{Path: "/bin/sh", Args: []string{"sh", "-c", script, testenv.Bin(t, "runsv")}, Dir: w.root}
+	cmd.Stdout = lockedWriter{p.mu, p.out}
+	cmd.Stderr = cmd.Stdout
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Unshareflags: syscall.CLONE_NEWNS}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = cmd
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-p.done
+		}
+	})
+	st := filepath.Join(dir, "supervise/status")
+	first := waitStatus(t, st, "up", isUp)
+	w.run("term", "nocg")
+	waitStatus(t, st, "up again", func(r status.Record) bool { return isUp(r) && r.PID != first.PID })
+	w.run("exit", "nocg")
+	if code := p.wait(t); code != 0 {
+		t.Errorf("runsv exited %d: %s", code, p.output())
+	}
+	want := "runsv nocg: warning: cgroup: no cgroup2 file system mounted, running without a cgroup\n"
+	if out := p.output(); out != want {
+		t.Errorf("runsv said %q, want %q once", out, want)
+	}
+	if exists(filepath.Join(dir, "supervise/extra")) {
+		t.Error("supervise/extra written without a cgroup")
+	}
+}
