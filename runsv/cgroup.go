@@ -397,7 +397,7 @@ func (r *Runsv) cgroupLimits(t Target) {
 			c.warnedLm |= 1 << i
 			why := errstr.Str(err)
 			if err == unix.ENOENT {
-				why = "controller " + controllerName(l.ctrl) + " not available (bound to cgroup v1, or not delegated)"
+				why = "controller " + controllerName(l.ctrl) + " not available (bound to cgroup v1, not delegated, or processes in a parent)"
 			}
 			r.warn(base, "cgroup.", l.file, ": unable to set ", v, " in ", c.path, ": ", why)
 		}

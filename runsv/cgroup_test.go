@@ -281,11 +281,6 @@ func TestCgroupLimits(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := cgroup2Root(t)
 	parent := testParent(t, root)
-	ctrls, _ := os.ReadFile(filepath.Join(root, "cgroup.controllers"))
-	have := map[string]bool{}
-	for _, c := range strings.Fields(string(ctrls)) {
-		have[c] = true
-	}
 	w := newWorld(t)
 	dir := w.service("lim", map[string]string{
 		"cgroup":            parent,
@@ -304,9 +299,11 @@ func TestCgroupLimits(t *testing.T) {
 		{"pids", "pids.max", "50"}, {"memory", "memory.max", "67108864"},
 	} {
 		warning := "runsv lim: warning: cgroup." + l.file + ": unable to set " + l.want + " in " + cg +
-			": controller " + l.ctrl + " not available (bound to cgroup v1, or not delegated)\n"
+			": controller " + l.ctrl + " not available (bound to cgroup v1, not delegated, or processes in a parent)\n"
 		n := strings.Count(p.output(), warning)
-		if have[l.ctrl] {
+		// Whether runsv could enable the controller depends on the host;
+		// the kernel shows the file in the cgroup if it did.
+		if exists(filepath.Join(cg, l.file)) {
 			b, err := os.ReadFile(filepath.Join(cg, l.file))
 			if err != nil || strings.TrimSpace(string(b)) != l.want {
 				t.Errorf("%s = %q (%v), want %s", l.file, b, err, l.want)
@@ -315,7 +312,7 @@ func TestCgroupLimits(t *testing.T) {
 				t.Errorf("warning for an available controller: %q", p.output())
 			}
 		} else {
-			t.Logf("%s: controller %s not available on this host's cgroup2 (%s): the warning is checked", l.file, l.ctrl, root)
+			t.Logf("%s: controller %s not available in %s on this host: the warning is checked", l.file, l.ctrl, cg)
 			if n != 1 {
 				t.Errorf("warning %q given %d times, want once; runsv said:\n%s", warning, n, p.output())
 			}
