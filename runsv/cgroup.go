@@ -32,10 +32,12 @@ package runsv
 // ended and runsv has collected its exit, and before the machine learns of
 // it (so before ./finish, a restart, or the down state of `sv down`), every
 // process left in the cgroup is killed: cgroup.kill (Linux 5.14), or
-// SIGKILL to each pid of cgroup.procs over and over on older kernels; runsv
-// waits for the cgroup to be empty (cgroup.events: populated 0) for at
-// most cgroupKillWait, and warns if it is not. A daemon that double-forks
-// leaves no orphan behind. After a cgroup.kill the directory is made
+// SIGKILL to each pid of cgroup.procs every cgroupRekill on older
+// kernels. The machine gets the exit once the cgroup is empty
+// (cgroup.events: populated 0, which wakes the host's epoll with
+// EPOLLPRI), or cgroupKillWait later with a warning; the host goes on
+// with everything else meanwhile (it carries every service of process 1).
+// A daemon that double-forks leaves no orphan behind. After a cgroup.kill the directory is made
 // afresh before the next start (see cgroupRenew), and processes left in
 // the cgroup by an earlier runsv of the service (killed with -9, say) are
 // killed before ./run starts: names must be unique under one parent.
@@ -63,6 +65,10 @@ import (
 // ends a process at once unless it sleeps uninterruptibly in the kernel.
 const cgroupKillWait = 5 * time.Second
 
+// cgroupRekill: without cgroup.kill, how often the processes listed in
+// cgroup.procs are killed again while the cgroup is not empty.
+const cgroupRekill = 100 * time.Millisecond
+
 // cgState is the cgroup of one service (Target).
 type cgState struct {
 	path     string // absolute path of the cgroup directory; "" if none
@@ -76,6 +82,13 @@ type cgState struct {
 	warnedLm uint16 // limit files warned about (bits of cgLimits)
 	zfile    zpath  // "cgroup" or "log/cgroup", once zset
 	zset     bool
+
+	// A kill under way after the process ended (cgroupExited): the
+	// machine gets the exit once the cgroup is empty.
+	waiting  bool
+	ev       int       // cgroup.events, in the host's epoll set while waiting
+	deadline time.Time // give up waiting (cgroupKillWait)
+	next     time.Time // without cgroup.kill: the next kill round
 }
 
 // Warnings given once per service.
@@ -490,41 +503,121 @@ func (r *Runsv) forkExec(t Target, p Prog, argv []string, attr *syscall.ProcAttr
 	return pid, err2
 }
 
-// cgroupKill kills every process left in t's cgroup and waits (at most
-// cgroupKillWait) until it is empty. The host calls it when it has
-// collected the exit of t's process, before the machine learns of it.
-func (r *Runsv) cgroupKill(t Target) {
+// cgroupExited is called by the host when it has collected the exit of
+// t's process: every process left in t's cgroup is killed, and the
+// machine gets the exit only once the cgroup is empty (cgroupSettled), or
+// cgroupKillWait later. Meanwhile the host sleeps: cgroup.events wakes it
+// (EPOLLPRI) when the cgroup empties.
+func (r *Runsv) cgroupExited(t Target) {
 	c := &r.cg[t]
-	if c.path == "" {
+	if c.path == "" || c.waiting {
 		return
 	}
+	ev, ok := r.cgroupKillStart(t)
+	if !ok {
+		return
+	}
+	now := time.Now()
+	c.ev, c.waiting = ev, true
+	c.deadline, c.next = now.Add(cgroupKillWait), now.Add(cgroupRekill)
+	ee := unix.EpollEvent{Events: unix.EPOLLPRI, Fd: int32(r.slot), Pad: int32(kCg + int(t))}
+	unix.EpollCtl(r.h.ep, unix.EPOLL_CTL_ADD, ev, &ee)
+}
+
+// cgroupSettled reports whether t's exit may go to the machine: no kill
+// is under way, or the cgroup is empty now, or the time is over (with a
+// warning). Without cgroup.kill, the processes listed are killed again
+// every cgroupRekill (those forked meanwhile).
+func (r *Runsv) cgroupSettled(t Target) bool {
+	c := &r.cg[t]
+	if !c.waiting {
+		return true
+	}
+	if populated(c.ev) {
+		now := time.Now()
+		if now.Before(c.deadline) {
+			if !c.killed && !now.Before(c.next) {
+				killProcs(c.fd)
+				c.next = now.Add(cgroupRekill)
+			}
+			return false
+		}
+		r.cgWarn(t, cgwKill, r.io[t].base, "cgroup: processes left in ", c.path, " after SIGKILL")
+	}
+	c.waiting = false
+	r.h.closeFd(&c.ev)
+	return true
+}
+
+// cgroupTimeout lowers the host's timeout (ms, -1 for none) to r's next
+// kill round or deadline.
+func (r *Runsv) cgroupTimeout(now time.Time, timeout int) int {
+	for t := range r.cg {
+		if c := &r.cg[t]; c.waiting {
+			at := c.deadline
+			if !c.killed && c.next.Before(at) {
+				at = c.next
+			}
+			timeout = deadlineTimeout(at, now, timeout)
+		}
+	}
+	return timeout
+}
+
+// cgroupRelease closes r's cgroup descriptors when the host drops it.
+func (r *Runsv) cgroupRelease() {
+	for t := range r.cg {
+		c := &r.cg[t]
+		if c.waiting {
+			c.waiting = false
+			r.h.closeFd(&c.ev)
+		}
+		if c.path != "" {
+			unix.Close(c.fd)
+			c.path, c.fd = "", -1
+		}
+	}
+}
+
+// cgroupKillStart kills every process in t's cgroup (cgroup.kill, else
+// SIGKILL to each listed) and returns an open cgroup.events and true, or
+// false if the cgroup was empty already.
+func (r *Runsv) cgroupKillStart(t Target) (int, bool) {
+	c := &r.cg[t]
 	ev, err := unix.Openat(c.fd, "cgroup.events", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return
+		return -1, false
 	}
-	defer unix.Close(ev)
 	if !populated(ev) {
-		return
+		unix.Close(ev)
+		return -1, false
 	}
-	end := time.Now().Add(cgroupKillWait)
-	killed := false
+	c.killed = false
 	if !cgroupTestFallback {
 		if fd, err := unix.Openat(c.fd, "cgroup.kill", unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
 			_, err = unix.Write(fd, []byte("1"))
 			unix.Close(fd)
-			killed = err == nil
-			c.killed = killed
+			c.killed = err == nil
 		}
 	}
-	for {
-		if !killed {
-			// No cgroup.kill: SIGKILL to each process listed, again
-			// for those forked meanwhile.
-			killProcs(c.fd)
-		}
-		if !populated(ev) {
-			return
-		}
+	if !c.killed {
+		killProcs(c.fd)
+	}
+	return ev, true
+}
+
+// cgroupKill kills every process in t's cgroup and waits, at most
+// cgroupKillWait, until it is empty: for what an earlier runsv left, at
+// set-up.
+func (r *Runsv) cgroupKill(t Target) {
+	c := &r.cg[t]
+	ev, ok := r.cgroupKillStart(t)
+	if !ok {
+		return
+	}
+	defer unix.Close(ev)
+	end := time.Now().Add(cgroupKillWait)
+	for populated(ev) {
 		left := time.Until(end)
 		if left <= 0 {
 			r.cgWarn(t, cgwKill, r.io[t].base, "cgroup: processes left in ", c.path, " after SIGKILL")
@@ -532,11 +625,10 @@ func (r *Runsv) cgroupKill(t Target) {
 		}
 		// cgroup.events signals a change of populated with POLLPRI.
 		fds := [1]unix.PollFd{{Fd: int32(ev), Events: unix.POLLPRI}}
-		ms := int(left/time.Millisecond) + 1
-		if !killed && ms > 100 {
-			ms = 100 // a process forked after the last read is killed next round
+		unix.Poll(fds[:], int(min(left, cgroupRekill)/time.Millisecond)+1)
+		if !c.killed {
+			killProcs(c.fd)
 		}
-		unix.Poll(fds[:], ms)
 	}
 }
 

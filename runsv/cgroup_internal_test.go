@@ -7,10 +7,12 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/testenv"
+	"gorunit/reaper"
 )
 
 func TestFindCgroup2(t *testing.T) {
@@ -62,54 +64,82 @@ func TestCgroupParent(t *testing.T) {
 
 // TestCgroupKillFallback: without cgroup.kill (kernels before 5.14; forced
 // here), runsv kills the processes listed in cgroup.procs, again and again
-// while they fork, until the cgroup is empty.
+// while they fork, until the cgroup is empty: at set-up (cgroupKill, which
+// waits) and after an exit (cgroupExited, then the host's loop until
+// cgroupSettled).
 func TestCgroupKillFallback(t *testing.T) {
 	testenv.RequireRoot(t)
 	root := findCgroup2(readMountinfoForTest(t))
 	if root == "" {
 		t.Skip("no cgroup2 file system mounted on this host")
 	}
-	path := filepath.Join(root, "gorunit-test-"+strconv.Itoa(os.Getpid())+"-fallback")
-	if err := os.Mkdir(path, 0755); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		os.WriteFile(filepath.Join(path, "cgroup.kill"), []byte("1"), 0)
-		testenv.WaitFor(t, testenv.Deadline, "cleanup", func() bool { return os.Remove(path) == nil })
-	})
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &Runsv{}
-	r.io[MainSvc].init("supervise/", "")
-	r.cg[MainSvc] = cgState{path: path, fd: fd}
-	defer unix.Close(fd)
-
-	// A forking tree: a shell that keeps starting sleeps, and daemons.
-	sh := "for i in 1 2 3; do (sleep 1000 &) ; done; while :; do sleep 1000 & sleep 0.01; done"
-	attr := &syscall.ProcAttr{Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd, Setsid: true}}
-	pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", sh}, attr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { // the test process is the shell's parent: reap it
-		var ws syscall.WaitStatus
-		syscall.Wait4(pid, &ws, 0, nil)
-	}()
-	testenv.WaitFor(t, testenv.Deadline, "the tree started", func() bool {
-		b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
-		return len(strings.Fields(string(b))) >= 5
-	})
 	cgroupTestFallback = true
 	defer func() { cgroupTestFallback = false }()
-	r.cgroupKill(MainSvc)
-	b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
-	if len(strings.Fields(string(b))) != 0 {
-		t.Fatalf("cgroup.procs after the kill: %q", b)
-	}
-	if r.cg[MainSvc].killed {
-		t.Error("the fallback marked the cgroup as cgroup.kill'ed")
+	for _, async := range []bool{false, true} {
+		name := "sync"
+		if async {
+			name = "async"
+		}
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(root, "gorunit-test-"+strconv.Itoa(os.Getpid())+"-fallback-"+name)
+			if err := os.Mkdir(path, 0755); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				os.WriteFile(filepath.Join(path, "cgroup.kill"), []byte("1"), 0)
+				testenv.WaitFor(t, testenv.Deadline, "cleanup", func() bool { return os.Remove(path) == nil })
+			})
+			fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h, err := NewHost(reaper.New(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &Runsv{h: h}
+			r.io[MainSvc].init("supervise/", "")
+			r.cg[MainSvc] = cgState{path: path, fd: fd}
+			defer r.cgroupRelease()
+
+			// A forking tree: a shell that keeps starting sleeps, and daemons.
+			sh := "for i in 1 2 3; do (sleep 1000 &) ; done; while :; do sleep 1000 & sleep 0.01; done"
+			attr := &syscall.ProcAttr{Files: []uintptr{0, 1, 2}, Sys: &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd, Setsid: true}}
+			pid, err := syscall.ForkExec("/bin/sh", []string{"sh", "-c", sh}, attr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			go func() { // the test process is the shell's parent: reap it
+				var ws syscall.WaitStatus
+				syscall.Wait4(pid, &ws, 0, nil)
+			}()
+			testenv.WaitFor(t, testenv.Deadline, "the tree started", func() bool {
+				b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
+				return len(strings.Fields(string(b))) >= 5
+			})
+			if !async {
+				r.cgroupKill(MainSvc)
+			} else {
+				r.cgroupExited(MainSvc)
+				if !r.cg[MainSvc].waiting {
+					t.Fatal("not waiting for a populated cgroup")
+				}
+				for !r.cgroupSettled(MainSvc) {
+					// The host sleeps until cgroup.events or the next round.
+					h.Dispatch(r.cgroupTimeout(time.Now(), -1))
+				}
+			}
+			b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
+			if len(strings.Fields(string(b))) != 0 {
+				t.Fatalf("cgroup.procs after the kill: %q", b)
+			}
+			if r.cg[MainSvc].killed {
+				t.Error("the fallback marked the cgroup as cgroup.kill'ed")
+			}
+			if r.cg[MainSvc].warned != 0 {
+				t.Error("the kill timed out")
+			}
+		})
 	}
 }
 

@@ -366,6 +366,8 @@ func (r *Runsv) openOK(path string) int {
 // event handles one epoll event of r (kind as in host.go).
 func (r *Runsv) event(kind int) {
 	switch {
+	case kind >= kCg:
+		// cgroup.events: the pass looks (cgroupSettled).
 	case kind == kTag:
 		r.readTag()
 	case kind >= kStale:
@@ -383,7 +385,7 @@ func (r *Runsv) event(kind int) {
 // control bytes read, exits collected or a readiness line.
 func (r *Runsv) busy() bool {
 	return r.io[MainSvc].pending() || r.io[LogSvc].pending() ||
-		r.exited[MainSvc] || r.exited[LogSvc] || r.readyPend[MainSvc] || r.readyPend[LogSvc] ||
+		r.exited[MainSvc] && !r.cg[MainSvc].waiting || r.exited[LogSvc] && !r.cg[LogSvc].waiting || r.readyPend[MainSvc] || r.readyPend[LogSvc] ||
 		r.ctlReady[MainSvc] || r.ctlReady[LogSvc] || r.gotTerm
 }
 
@@ -470,7 +472,7 @@ func (r *Runsv) step(e Event) {
 // deliverExits gives the machine the exits the reaper collected.
 func (r *Runsv) deliverExits() {
 	for t := MainSvc; t <= LogSvc; t++ {
-		if r.exited[t] && r.script == 0 && r.exitCode < 0 {
+		if r.exited[t] && r.script == 0 && r.exitCode < 0 && r.cgroupSettled(t) {
 			r.exited[t] = false
 			e := r.exits[t]
 			if t == MainSvc && r.mainSvc {
@@ -488,8 +490,8 @@ func (r *Runsv) collected(t Target, e reaper.Exit) {
 		r.h.closeFd(&r.io[t].stalefd)
 		return
 	}
-	r.cgroupKill(t) // what the process left in its cgroup (cgroup.go)
 	r.exits[t], r.exited[t] = e, true
+	r.cgroupExited(t) // kill what it left in its cgroup (cgroup.go)
 	r.h.closeFd(&r.io[t].pidfd)
 }
 
