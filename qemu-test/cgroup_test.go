@@ -3,6 +3,7 @@
 package qemutest
 
 import (
+	"encoding/json"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,6 +93,17 @@ func cgroupOOM(t *testing.T, v *vm, hosted bool) {
 		if got := strings.Join(v.shOK("cat "+file), "\n"); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)
 		}
+	}
+	// sv -j status reads the cgroup's accounting through supervise/extra.
+	js := v.shOK("sv -j status /etc/service/hog")
+	var status struct {
+		State  string   `json:"state"`
+		Memory *float64 `json:"memory_bytes"`
+		CPU    *float64 `json:"cpu_usec"`
+	}
+	if len(js) != 1 || json.Unmarshal([]byte(js[0]), &status) != nil || status.State != "run" ||
+		status.Memory == nil || *status.Memory <= 0 || status.CPU == nil {
+		t.Errorf("sv -j status: %q, want the state run and the cgroup's memory and CPU", js)
 	}
 	// The daemon dbl's first run left was killed (cgroup.kill) before the
 	// restart, which runs in the cgroup made afresh.
