@@ -549,6 +549,15 @@ func (r *Runsv) cgroupSettled(t Target) bool {
 	return true
 }
 
+// cgroupEvent reads cgroup.events after epoll reported a change: the read
+// re-arms the notification (which stays up until then, even while a
+// control script holds the exit back); the pass decides (cgroupSettled).
+func (r *Runsv) cgroupEvent(t Target) {
+	if c := &r.cg[t]; c.waiting {
+		populated(c.ev)
+	}
+}
+
 // cgroupTimeout lowers the host's timeout (ms, -1 for none) to r's next
 // kill round or deadline.
 func (r *Runsv) cgroupTimeout(now time.Time, timeout int) int {

@@ -367,7 +367,7 @@ func (r *Runsv) openOK(path string) int {
 func (r *Runsv) event(kind int) {
 	switch {
 	case kind >= kCg:
-		// cgroup.events: the pass looks (cgroupSettled).
+		r.cgroupEvent(Target(kind - kCg))
 	case kind == kTag:
 		r.readTag()
 	case kind >= kStale:
