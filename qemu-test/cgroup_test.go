@@ -118,10 +118,5 @@ func cgroupOOM(t *testing.T, v *vm, hosted bool) {
 	if text := v.con.text(); strings.Contains(text, "runsv hog: warning") || strings.Contains(text, "runsv dbl: warning") {
 		t.Errorf("runsv warned:\n%s", text)
 	}
-	if hosted {
-		// Not powerOff: the built-in stage 3 of main does not stop hosted
-		// services yet (TestBuiltinStages fails the same way).
-		return
-	}
 	powerOff(t, v, true)
 }
