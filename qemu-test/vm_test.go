@@ -329,7 +329,8 @@ type vm struct {
 // matters: runit writes to /dev/console without blocking, as runit does,
 // so its messages would be lost whenever the shell writes to the same
 // terminal at the same moment (the kernel's tty write lock).
-func boot(t *testing.T, name, initrdPath string) *vm {
+// kernelArgs are added to the kernel command line.
+func boot(t *testing.T, name, initrdPath string, kernelArgs ...string) *vm {
 	t.Helper()
 	k := kernel(t)
 	dir := t.TempDir()
@@ -340,7 +341,7 @@ func boot(t *testing.T, name, initrdPath string) *vm {
 		"-display", "none", "-no-reboot",
 		"-serial", "stdio",
 		"-serial", "unix:" + csock + ",server=on,wait=on",
-		"-kernel", k, "-initrd", initrdPath, "-append", cmdline,
+		"-kernel", k, "-initrd", initrdPath, "-append", strings.Join(append([]string{cmdline}, kernelArgs...), " "),
 		"-qmp", "unix:" + qsock + ",server=on,wait=off",
 	}
 	if os.Getenv("QEMU_KVM") == "1" {

@@ -35,7 +35,8 @@ const (
 	kTag   = 8  // the service's output pipe readable (hosted, no log/)
 	kWake  = 9  // the host's wake pipe (Fd unused)
 	kOut   = 10 // the tagged output became writable (Fd unused)
-	kWatch = 11 // and up: Watch's descriptors
+	kCg    = 11 // +Target: the cgroup's cgroup.events changed (cgroup.go)
+	kWatch = 13 // and up: Watch's descriptors
 )
 
 type inMsg struct {
@@ -155,6 +156,7 @@ func (h *Host) Timeout() int {
 				timeout = deadlineTimeout(at, now, timeout)
 			}
 		}
+		timeout = r.cgroupTimeout(now, timeout) // a cgroup kill under way (cgroup.go)
 	}
 	if h.out != nil && h.out.flushing() && (timeout < 0 || timeout > outRetry) {
 		timeout = outRetry
@@ -285,6 +287,7 @@ func (h *Host) drop(r *Runsv) {
 		}
 	}
 	r.closeTag()
+	r.cgroupRelease() // cgroup.go
 	if r.hosted && r.dfd >= 0 {
 		unix.Close(r.dfd)
 		r.dfd = -1

@@ -61,6 +61,8 @@ type Runsv struct {
 	tag        tagPipe // hosted, without log/: the output pipe
 	mainSvc    bool    // hosted: the tree's main service (MainServiceFile)
 	mainEnding bool
+
+	cg [2]cgState // cgroup containment, by Target (cgroup.go)
 }
 
 // Main runs runsv with the given argv and returns its exit code (it only
@@ -369,6 +371,8 @@ func (r *Runsv) openOK(path string) int {
 // event handles one epoll event of r (kind as in host.go).
 func (r *Runsv) event(kind int) {
 	switch {
+	case kind >= kCg:
+		r.cgroupEvent(Target(kind - kCg))
 	case kind == kTag:
 		r.readTag()
 	case kind >= kStale:
@@ -386,7 +390,7 @@ func (r *Runsv) event(kind int) {
 // control bytes read, exits collected or a readiness line.
 func (r *Runsv) busy() bool {
 	return r.io[MainSvc].pending() || r.io[LogSvc].pending() ||
-		r.exited[MainSvc] || r.exited[LogSvc] || r.readyPend[MainSvc] || r.readyPend[LogSvc] ||
+		r.exited[MainSvc] && !r.cg[MainSvc].waiting || r.exited[LogSvc] && !r.cg[LogSvc].waiting || r.readyPend[MainSvc] || r.readyPend[LogSvc] ||
 		r.ctlReady[MainSvc] || r.ctlReady[LogSvc] || r.gotTerm
 }
 
@@ -473,7 +477,7 @@ func (r *Runsv) step(e Event) {
 // deliverExits gives the machine the exits the reaper collected.
 func (r *Runsv) deliverExits() {
 	for t := MainSvc; t <= LogSvc; t++ {
-		if r.exited[t] && r.script == 0 && r.exitCode < 0 {
+		if r.exited[t] && r.script == 0 && r.exitCode < 0 && r.cgroupSettled(t) {
 			r.exited[t] = false
 			e := r.exits[t]
 			if t == MainSvc && r.mainSvc {
@@ -492,6 +496,7 @@ func (r *Runsv) collected(t Target, e reaper.Exit) {
 		return
 	}
 	r.exits[t], r.exited[t] = e, true
+	r.cgroupExited(t) // kill what it left in its cgroup (cgroup.go)
 	r.h.closeFd(&r.io[t].pidfd)
 }
 

@@ -274,7 +274,7 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 	pidfd := -1
 	attr := &syscall.ProcAttr{Dir: dir, Env: r.h.Env, Files: files, Sys: &syscall.SysProcAttr{PidFD: &pidfd}}
 	pid, err := r.h.R.Start(func() (int, error) {
-		return syscall.ForkExec(argv[0], argv, attr)
+		return r.forkExec(t, p, argv, attr) // into its cgroup, if any (cgroup.go)
 	}, r.onExit[t])
 	if readyW >= 0 {
 		unix.Close(readyW)

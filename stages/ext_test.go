@@ -103,7 +103,7 @@ func TestBuiltinStage1(t *testing.T) {
 		clone: syscall.CLONE_NEWUTS | syscall.CLONE_NEWNET,
 		files: map[string]string{"nosync": "", "3": "#!/bin/sh\n", "2": `#!/bin/sh
 echo "stage2: hostname=$(cat /proc/sys/kernel/hostname)"
-for m in /proc /sys /dev/pts /dev/shm; do
+for m in /proc /sys /dev/pts /dev/shm /sys/fs/cgroup; do
   grep -q "^[^ ]* [^ ]* [^ ]* [^ ]* $m " /proc/self/mountinfo && echo "stage2: $m mounted"
 done
 ip -o link show lo | grep -q '[<,]UP[,>]' && echo "stage2: lo up"
@@ -116,7 +116,7 @@ echo "stage2: stopit=$(stat -c %a /run/runit.stopit)"
 	}
 	expectLines(t, b.Lines(), lBoot, enter("1 (built-in)"), leave("1 (built-in)"), enter("2"),
 		"stage2: hostname=gorunit-test", "stage2: /proc mounted", "stage2: /sys mounted", "stage2: /dev/pts mounted",
-		"stage2: /dev/shm mounted", "stage2: lo up", "stage2: lo 127.0.0.1/8", "stage2: lo ::1/128", "stage2: stopit=0",
+		"stage2: /dev/shm mounted", "stage2: /sys/fs/cgroup mounted", "stage2: lo up", "stage2: lo 127.0.0.1/8", "stage2: lo ::1/128", "stage2: stopit=0",
 		leave("2"), enter("3"), leave("3"), lKill, "- runit: exit 0.")
 }
 
