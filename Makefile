@@ -24,9 +24,14 @@ PERSONALITIES = envdir envuidgid setuidgid softlimit setlock pgrphack
 all: build
 
 # One static binary, ./bin/gorunit, and every name as a symlink to it.
+# The linker writes its output through a shared mapping, which leaves the
+# file in the page cache in 4 kB pages; written again with write(2), as
+# install(1) and dpkg write it, each start of a command costs ~0.1 ms less
+# (fewer, larger page-cache folios to map: docs/footprint.md).
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/gorunit ./cmd/gorunit
+	$(GO) build -trimpath -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o $(BIN)/.gorunit.link ./cmd/gorunit
+	@cat $(BIN)/.gorunit.link > $(BIN)/.gorunit.new && chmod 0755 $(BIN)/.gorunit.new && mv -f $(BIN)/.gorunit.new $(BIN)/gorunit && rm -f $(BIN)/.gorunit.link
 	@for c in $(COMMANDS) $(PERSONALITIES); do ln -sfn gorunit $(BIN)/$$c; done
 
 # runit's and busybox-static's Debian binaries, extracted (not installed),
