@@ -178,13 +178,21 @@ func choose() string {
 // way, which is the installed name of the command (/etc/init.d/svc ->
 // /usr/bin/sv -> /lib/runit/gorunit is sv, not svc), or "".
 func byFile(p string) string {
-	var buf [4096]byte
+	// A small buffer on the stack: one of 4096 bytes made the main
+	// goroutine's 2 kB stack grow (copied to a new 8 kB one) in every
+	// process, before main; a longer target is read again into the heap.
+	var small [256]byte
+	buf := small[:]
 	c := ""
 	for range 9 {
 		if n := command(basename(p)); n != "" {
 			c = n
 		}
-		n, err := syscall.Readlink(p, buf[:])
+		n, err := syscall.Readlink(p, buf)
+		if err == nil && n == len(buf) && len(buf) < 4096 {
+			buf = make([]byte, 4096)
+			n, err = syscall.Readlink(p, buf)
+		}
 		if err != nil || n <= 0 || n == len(buf) {
 			break
 		}

@@ -48,8 +48,9 @@ func TestByFile(t *testing.T) {
 	runsv := link("runsv", bin)  // absolute
 	loop := link("loop", "loop") // a loop
 	deep := link("deep", "../"+filepath.Base(dir)+"/runsv")
+	long := link("long", strings.Repeat("./", 200)+"sv") // longer than byFile's first buffer
 	for path, want := range map[string]string{
-		bin: "", sv: "sv", svc: "sv", foo: "sv", runsv: "runsv", loop: "", deep: "runsv",
+		bin: "", sv: "sv", svc: "sv", foo: "sv", runsv: "runsv", loop: "", deep: "runsv", long: "sv",
 		filepath.Join(dir, "missing"): "", "": "",
 	} {
 		if got := byFile(path); got != want {

@@ -59,13 +59,20 @@ func init() {
 // collector then runs, at most half the CPU), allocation never fails.
 const MemoryLimit = 16 << 20
 
+// quietPeriod replaces the runtime's forced-collection period when the
+// collector is off (see quietSysmon): 2^50 ns, about 13 days, so that
+// sysmon's idle sleep (half of it) is a week.
+const quietPeriod = 1 << 50
+
 // quietGC turns the collector's proportional pacing off and bounds the
 // heap with MemoryLimit instead: with GOGC off the runtime does not force
 // a collection every 2 minutes (sysmon's forced GC), so an idle daemon is
-// not woken for one and its idle wake-ups are sysmon's alone.
+// not woken for one and its idle wake-ups are sysmon's alone: two every
+// 60 s, which quietSysmon removes in `make build`'s binary.
 func quietGC() {
 	debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(MemoryLimit)
+	quietSysmon()
 }
 
 // Init re-executes the program with GOMAXPROCS=1 unless GOMAXPROCS is
