@@ -469,10 +469,21 @@ allup() {
 	s=$(d exec "$1" sh -c 'sv status /etc/service/*' 2>&1)
 	[ "$(echo "$s" | grep -c '^run: ')" = 10 ] && echo "$s" | grep -q '; run: log: '
 }
+# supss NAME: the PSS (kB) summed over the supervisors (process 1,
+# runsvdir, runsv; not the services, loggers or this exec), and how many.
+supss() {
+	d exec "$1" sh -c 'n=0 s=0
+		for p in /proc/[0-9]*; do
+			case $(cat $p/comm 2>/dev/null) in runit | tini | runsvdir | runsv) ;; *) continue ;; esac
+			k=$(awk "/^Pss:/ { print \$2 }" $p/smaps_rollup 2>/dev/null)
+			[ -n "$k" ] && n=$((n + 1)) && s=$((s + k))
+		done
+		echo "$s kB in $n processes"'
+}
 for im in ten ten-perproc ten-tini ten-crunit; do
 	c=mem-$im
 	d run -d --name $c "$(img $im)" >/dev/null
-	if until_ 30 allup $c; then m=$(mem $c); else m="(not up)"; fi
+	if until_ 30 allup $c; then m="$(mem $c); supervisors' PSS $(supss $c)"; else m="(not up)"; fi
 	case $im in ten) what="gorunit, one process (default)" ;; ten-perproc) what="gorunit, .per-process" ;; ten-tini) what="tini + runsvdir" ;; ten-crunit) what="C runit" ;; esac
 	note "memory (docker stats), ten services | $what | $m"
 	case $m in "(not up)") bad "ten services/$im: not up" ;; esac
