@@ -14,7 +14,12 @@
 # The images: gorunit-example (docker-test/Dockerfile, as `make image`),
 # gorunit-tini (same tree, tini -- runsvdir -P /etc/service), gorunit-crunit
 # (same tree, Debian's runit binaries with libc copied in and three-line
-# stage scripts), gorunit-exit5 (gorunit with an /etc/runit/2 that exits 5).
+# stage scripts), gorunit-exit5 (gorunit with an /etc/runit/2 that exits 5),
+# gorunit-perproc and gorunit-untagged (/etc/service/.per-process: runit's
+# tree of runsvdir and runsv processes instead of the default one-process
+# shape; /etc/service/.untagged), gorunit-main (a service with
+# main-service), and gorunit-ten, -ten-perproc, -ten-tini, -ten-crunit (ten
+# services, for docker stats).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 111
@@ -136,6 +141,45 @@ X
 for i in tini crunit exit5; do
 	D_T=120 d build -q -t "gorunit-$i" -f "$ctx/Dockerfile.$i" "$ctx" >/dev/null || { bad "build gorunit-$i"; exit 1; }
 done
+# The one-process shape (the default) and its switches: .per-process
+# (runit's tree of runsvdir and runsv processes), .untagged (services'
+# lines in docker logs without "NAME: "), and a main service whose end
+# ends the container (it exits with the code the test writes into its
+# FIFO, /run/main.go).
+mkdir -p "$ctx/perproc/etc/service" "$ctx/untagged/etc/service" "$ctx/main/etc/service/main"
+: >"$ctx/perproc/etc/service/.per-process"
+: >"$ctx/untagged/etc/service/.untagged"
+: >"$ctx/main/etc/service/main/main-service"
+cat >"$ctx/main/etc/service/main/run" <<'X'
+#!/bin/sh
+exec 2>&1
+trap 'kill $!; echo "main: TERM"; exit 0' TERM
+[ -p /run/main.go ] || mkfifo /run/main.go
+echo "main: up"
+cat /run/main.go >/run/main.code &
+wait $!
+echo "main: exiting with $(cat /run/main.code)"
+exit $(cat /run/main.code)
+X
+# Ten services (hello with its logger, ticker, and s3 to s10: exec sleep),
+# for docker stats: in each shape and under each process 1.
+for i in 3 4 5 6 7 8 9 10; do
+	mkdir -p "$ctx/ten/etc/service/s$i"
+	printf '#!/bin/sh\nexec sleep 1000000\n' >"$ctx/ten/etc/service/s$i/run"
+done
+chmod 755 "$ctx/main/etc/service/main/run" "$ctx"/ten/etc/service/*/run
+# derive NAME BASE DIR: image gorunit-NAME is image BASE plus $ctx/DIR.
+derive() {
+	printf 'FROM %s\nCOPY %s/ /\n' "$2" "$3" >"$ctx/Dockerfile.$1"
+	D_T=120 d build -q -t "gorunit-$1" -f "$ctx/Dockerfile.$1" "$ctx" >/dev/null || { bad "build gorunit-$1"; exit 1; }
+}
+derive perproc gorunit-example perproc
+derive untagged gorunit-example untagged
+derive main gorunit-example main
+derive ten gorunit-example ten
+derive ten-perproc gorunit-ten perproc
+derive ten-tini gorunit-tini ten
+derive ten-crunit gorunit-crunit ten
 
 # --- helpers --------------------------------------------------------------
 img() { case $1 in gorunit) echo gorunit-example ;; *) echo "gorunit-$1" ;; esac; }
@@ -165,7 +209,7 @@ count() { logs "$1" | grep -c "$2"; }
 
 # --- 1. docker stop --------------------------------------------------------
 note "scenario | pid 1 | result"
-for im in gorunit tini crunit; do
+for im in gorunit perproc tini crunit; do
 	c=stop-$im
 	d run -d --name "$c" "$(img $im)" >/dev/null
 	if ! waitup "$c"; then bad "stop/$im: services not up"; logs "$c" | tail -5; continue; fi
@@ -178,14 +222,15 @@ for im in gorunit tini crunit; do
 	fin=$(count "$c" "ticker: finish ran")
 	terms=$(count "$c" "ticker: TERM")
 	note "docker stop | $im | $(ms $t0 $t1) ms, exit $code, memory $m, ticker finish ran: $fin, hello's last logged line: '$last'"
-	if [ $im = gorunit ]; then
+	case $im in gorunit | perproc)
 		if [ "$code" = 0 ] && [ "$fin" = 1 ] && [ "$terms" = 1 ] && [ "$last" = "hello: finish ran" ]; then
-			ok "docker stop: exit 0 in $(ms $t0 $t1) ms, one TERM, finish ran, svlogd kept the last line"
+			ok "docker stop ($im): exit 0 in $(ms $t0 $t1) ms, one TERM, finish ran, svlogd kept the last line"
 		else
-			bad "docker stop: exit $code, finish $fin, TERMs $terms, last line '$last'"
+			bad "docker stop ($im): exit $code, finish $fin, TERMs $terms, last line '$last'"
 			logs "$c" | tail -20
 		fi
-	fi
+		;;
+	esac
 done
 
 # --- 2. docker kill -s INT, with and without -t -------------------------------
@@ -287,17 +332,41 @@ for im in gorunit tini; do
 	if [ $im = gorunit ]; then [ $r = up ] && ok "--user 1000 with /run its own: services up" || { bad "--user 1000 + tmpfs: $r"; logs "$c" | tail; }; fi
 done
 
-# --- 7. docker exec sv status / sv restart -------------------------------------
-c=exec-gorunit
-d run -d --name $c gorunit-example >/dev/null
-if waitup $c; then
+# --- 7. docker exec sv status / sv restart; docker top -------------------------
+# In both shapes: sv reads and controls the services (hosted in process 1,
+# or each under its runsv); docker top shows runsvdir and runsv processes
+# only with .per-process.
+# supervisors NAME: the runsvdir and runsv processes of the container, as
+# "runsvdir=N runsv=M" (docker top's args column, first word).
+supervisors() {
+	d top "$1" -o pid,args | awk 'NR > 1 { n = split($2, a, "/"); c[a[n]]++ } END { printf "runsvdir=%d runsv=%d", c["runsvdir"], c["runsv"] }'
+}
+for im in gorunit perproc; do
+	c=exec-$im
+	d run -d --name $c "$(img $im)" >/dev/null
+	if ! waitup $c; then bad "exec/$im: not up"; continue; fi
+	st=$(d exec $c sh -c 'sv status /etc/service/*' 2>&1)
+	code=$?
+	nrun=$(echo "$st" | grep -c '^run: /etc/service/')
 	p1=$(d exec $c sv status /etc/service/ticker | sed -n 's/.*(pid \([0-9]*\)).*/\1/p')
 	d exec $c sv restart /etc/service/ticker >/dev/null
 	newpid() { p=$(d exec $c sv status /etc/service/ticker | sed -n 's/^run: .*(pid \([0-9]*\)).*/\1/p'); [ -n "$p" ] && [ "$p" != "$p1" ]; }
-	until_ 20 newpid && ok "docker exec sv status / sv restart" || bad "sv restart: pid still $p1"
-else
-	bad "exec: not up"
-fi
+	if until_ 20 newpid; then r="new pid"; else r="pid still $p1"; fi
+	two() { [ "$(count $c "ticker: up")" = 2 ]; }
+	until_ 20 two
+	terms=$(count $c "ticker: TERM")
+	sup=$(supervisors $c)
+	note "docker exec sv status /etc/service/*, sv restart; docker top | $im | sv status exit $code, $nrun of 2 run; restart: $r, TERMs $terms; $sup"
+	case $im in gorunit) want="runsvdir=0 runsv=0" ;; *) want="runsvdir=1 runsv=2" ;; esac
+	if [ $code = 0 ] && [ "$nrun" = 2 ] && [ "$r" = "new pid" ] && [ "$terms" = 1 ] && two && [ "$sup" = "$want" ]; then
+		ok "docker exec sv status / sv restart ($im); docker top: $sup"
+	else
+		bad "exec/$im: sv status exit $code, $nrun run; restart: $r, TERMs $terms; $sup (want $want)"
+		echo "$st"
+		d top $c -o pid,args
+	fi
+	d rm -f $c >/dev/null
+done
 
 # --- 8. a PID namespace with CAP_SYS_BOOT (unshare): reboot and halt ----------
 for how in 6 0; do
@@ -328,6 +397,135 @@ for how in 6 0; do
 	[ $how = 0 ] && want=0
 	note "unshare --pid as root (CAP_SYS_BOOT), runit-init $how | gorunit | exit status $code ($([ $code = 129 ] && echo 'SIGHUP: reboot' || echo halt))"
 	[ "$code" = $want ] && ok "PID namespace with CAP_SYS_BOOT: runit-init $how -> status $code" || { bad "runit-init $how in a PID namespace: status $code, want $want"; tail "$cache/ns-$how.log"; }
+done
+
+# --- 9. services' lines in docker logs: tagged "NAME: line", or not ----------
+# ticker has no log/: its lines reach docker logs through process 1,
+# tagged in the one-process shape (plain with .untagged, and under runit's
+# tree with .per-process); hello's go to its svlogd, not to docker logs.
+for im in gorunit untagged perproc; do
+	for tty in "" -t; do
+		c=tags$tty-$im
+		d run -d $tty --name $c "$(img $im)" >/dev/null
+		waitup $c || { bad "tags$tty/$im: not up"; continue; }
+		D_T=30 d stop -t 10 $c >/dev/null
+		l=$(logs $c | tr -d '\r')
+		tagged=$(echo "$l" | grep -c -x -e 'ticker: ticker: up' -e 'ticker: ticker: TERM' -e 'ticker: ticker: finish ran')
+		plain=$(echo "$l" | grep -c -x -e 'ticker: up' -e 'ticker: TERM' -e 'ticker: finish ran')
+		hello=$(echo "$l" | grep -c 'hello: ')
+		note "ticker's lines in docker logs ${tty:+(-t)} | $im | tagged 'ticker: ': $tagged of 3, untagged: $plain of 3; hello's lines: $hello"
+		case $im in gorunit) want="3 0 0" ;; *) want="0 3 0" ;; esac
+		if [ "$tagged $plain $hello" = "$want" ]; then
+			ok "docker logs $tty ($im): ticker's up, TERM and finish lines $([ $im = gorunit ] && echo "tagged 'ticker: '" || echo untagged), none of hello's"
+		else
+			bad "docker logs $tty ($im): tagged $tagged, untagged $plain, hello's $hello; want $want"
+			echo "$l" | tail
+		fi
+		d rm -f $c >/dev/null
+	done
+done
+
+# Three services added to a running container (docker exec), each writing
+# 5000 lines at once and then an unfinished one: every line whole and
+# tagged in docker logs, none mixed, the unfinished ones ended at docker stop.
+c=burst-gorunit
+d run -d --name $c gorunit-example >/dev/null
+if waitup $c; then
+	d exec $c sh -c 'for s in aa bb cc; do
+		mkdir /tmp/$s
+		printf "#!/bin/sh\ni=0\nwhile [ \$i -lt 5000 ]; do echo \"$s line \$i 0123456789abcdef\"; i=\$((i + 1)); done\nprintf unfinished\nexec sleep 1000000\n" >/tmp/$s/run
+		chmod 755 /tmp/$s/run
+		mv /tmp/$s /etc/service/
+	done'
+	burst() { [ "$(logs $c | grep -c -E '^(aa|bb|cc): (aa|bb|cc) line [0-9]+ 0123456789abcdef$')" = 15000 ]; }
+	until_ 60 burst
+	D_T=30 d stop -t 10 $c >/dev/null
+	l=$(logs $c)
+	whole=0
+	for s in aa bb cc; do whole=$((whole + $(echo "$l" | grep -c -E "^$s: $s line [0-9]+ 0123456789abcdef\$"))); done
+	ends=$(echo "$l" | grep -c -x -E '(aa|bb|cc): unfinished')
+	other=$(echo "$l" | grep -v -E '^(- runit: |ticker: ticker: |(aa|bb|cc): (aa|bb|cc) line [0-9]+ 0123456789abcdef$|(aa|bb|cc): unfinished$)' | wc -l)
+	note "3 services x 5000 lines at once, then an unfinished one | gorunit | whole tagged lines: $whole of 15000, unfinished ended at stop: $ends of 3, other lines: $other"
+	if [ $whole = 15000 ] && [ $ends = 3 ] && [ $other = 0 ]; then
+		ok "3 x 5000 lines: every one whole and tagged, the unfinished ones ended at docker stop"
+	else
+		bad "burst: $whole of 15000 whole, $ends of 3 ended, $other other lines"
+		echo "$l" | grep -v -E '^(aa|bb|cc): (aa|bb|cc) line [0-9]+ 0123456789abcdef$' | tail
+	fi
+else
+	bad "burst: not up"
+fi
+d rm -f $c >/dev/null
+
+# --- 10. a main service ends the container with its exit code -----------------
+# /etc/service/main has main-service: its run waits for a line on the FIFO
+# /run/main.go and exits with it. sv restart of it is a restart; its exit
+# (7), or its shell killed by SIGKILL (137), ends the container: stage 3
+# stops the other services (ticker's TERM and finish, hello's finish in
+# its svlogd) and docker wait gives the code. docker stop stops it with
+# the others: exit 0.
+mainup() { up "$1" && d exec "$1" sh -c 'sv status /etc/service/main | grep -q "^run:" && test -p /run/main.go'; }
+mainpid() { d exec "$1" sv status /etc/service/main | sed -n 's/^run: .*(pid \([0-9]*\)).*/\1/p'; }
+for how in exit kill stop; do
+	c=main-$how
+	d run -d --name $c gorunit-main >/dev/null
+	until_ 30 mainup $c || { bad "main/$how: not up"; logs $c | tail; continue; }
+	r=
+	if [ $how = exit ]; then
+		p1=$(mainpid $c)
+		d exec $c sv restart /etc/service/main >/dev/null
+		newmain() { p=$(mainpid $c); [ -n "$p" ] && [ "$p" != "$p1" ]; }
+		if until_ 20 newmain && [ "$(state $c Running)" = true ]; then r="sv restart: restarted, still running; "; else r="sv restart: not restarted; "; fi
+		d exec $c sh -c 'echo 7 >/run/main.go'
+		want=7
+	elif [ $how = kill ]; then
+		d exec $c sh -c "kill -9 $(mainpid $c)"
+		want=137
+	else
+		# docker stop: stage 3 stops main too (its TERM trap exits 0).
+		D_T=30 d stop -t 10 $c >/dev/null
+		want=0
+	fi
+	code=$(D_T=30 d wait $c)
+	warns=$(count $c "signals only work in stage 2")
+	terms=$(count $c "ticker: TERM")
+	fin=$(count $c "ticker: finish ran")
+	last=$(lastline $c)
+	note "main service: $how | gorunit | ${r}docker wait: $code; ticker: TERM $terms, finish $fin; hello's last logged line: '$last'; runit's 'signals only work in stage 2' warnings: $warns"
+	if [ "$code" = $want ] && [ "$terms" = 1 ] && [ "$fin" = 1 ] && [ "$last" = "hello: finish ran" ] && { [ $how != exit ] || [ "$r" = "sv restart: restarted, still running; " ]; }; then
+		ok "main service $how: ${r}docker wait $code, the other services stopped"
+	else
+		bad "main service $how: ${r}docker wait $code (want $want), ticker TERM $terms, finish $fin, hello's last line '$last'"
+		logs $c | tail -20
+	fi
+done
+
+# --- 11. memory: ten services ---------------------------------------------------
+# hello (with svlogd), ticker and eight services that exec sleep; docker
+# stats once all ten (and the logger) run.
+allup() {
+	s=$(d exec "$1" sh -c 'sv status /etc/service/*' 2>&1)
+	[ "$(echo "$s" | grep -c '^run: ')" = 10 ] && echo "$s" | grep -q '; run: log: '
+}
+# supss NAME: the PSS (kB) summed over the supervisors (process 1,
+# runsvdir, runsv; not the services, loggers or this exec), and how many.
+supss() {
+	d exec "$1" sh -c 'n=0 s=0
+		for p in /proc/[0-9]*; do
+			case $(cat $p/comm 2>/dev/null) in runit | tini | runsvdir | runsv) ;; *) continue ;; esac
+			k=$(awk "/^Pss:/ { print \$2 }" $p/smaps_rollup 2>/dev/null)
+			[ -n "$k" ] && n=$((n + 1)) && s=$((s + k))
+		done
+		echo "$s kB in $n processes"'
+}
+for im in ten ten-perproc ten-tini ten-crunit; do
+	c=mem-$im
+	d run -d --name $c "$(img $im)" >/dev/null
+	if until_ 30 allup $c; then m="$(mem $c); supervisors' PSS $(supss $c)"; else m="(not up)"; fi
+	case $im in ten) what="gorunit, one process (default)" ;; ten-perproc) what="gorunit, .per-process" ;; ten-tini) what="tini + runsvdir" ;; ten-crunit) what="C runit" ;; esac
+	note "memory (docker stats), ten services | $what | $m"
+	case $m in "(not up)") bad "ten services/$im: not up" ;; esac
+	d rm -f $c >/dev/null
 done
 
 echo
