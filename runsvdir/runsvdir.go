@@ -278,6 +278,9 @@ func fileIn(dir, name string) bool {
 // leaves its exit code for process 1 (initfiles.Exitcode) and stops as on
 // SIGTERM; process 1 is told (Hosted's OnMainEnd).
 func (d *runner) mainEnded(code int) {
+	if d.stopping {
+		return // taken down with the rest: not its own end
+	}
 	if d.onMainEnd != nil {
 		d.onMainEnd(code)
 		return

@@ -72,8 +72,14 @@ func (p *pid1) hostStage2() bool {
 // mainEnded runs on the hosting goroutine: the main service's exit code
 // becomes the container's (process 1's exit-code file), and process 1
 // shuts down as on SIGTERM in a container (stage 3, then exit; on a
-// machine: power off).
+// machine: power off). Once stage 2 is over, the main service is only
+// being taken down with the others: nothing happens.
 func (p *pid1) mainEnded(code int) {
+	if p.stage2Over.Load() {
+		// Taken down with the rest (docker stop, runit-init 0): the
+		// shutdown was asked for, its exit code is not the service's.
+		return
+	}
 	if fd, err := unix.Open(fileExitcode, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644); err == nil {
 		unix.Write(fd, []byte(msg.Itoa(int64(code))+"\n"))
 		unix.Close(fd)
@@ -103,6 +109,7 @@ func (p *pid1) tellHost(sig unix.Signal) {
 // supervising, so that stage 3 (/etc/runit/3 with sv, or the built-in
 // one) takes the services down through their control FIFOs.
 func (p *pid1) stopHosting() {
+	p.stage2Over.Store(true)
 	p.tellHost(unix.SIGTERM)
 	p.done, p.exit = true, reaperExit0
 }

@@ -90,6 +90,9 @@ func TestHostedMainService(t *testing.T) {
 		{"exit7", "#!/bin/sh\necho started\nwhile [ ! -e /run/end ]; do sleep 0.05; done\nexit 7\n", "exit 7", false},
 		{"killed", "#!/bin/sh\necho started\nwhile [ ! -e /run/end ]; do sleep 0.05; done\nkill -KILL $$\n", "exit 137", false},
 		{"restart-first", "#!/bin/sh\necho started\nwhile [ ! -e /run/end ]; do sleep 0.05; done\nexit 3\n", "exit 3", true},
+		// Stopped from outside (docker stop): the shutdown's, not the
+		// main service's, exit code (its shell dies of the TERM).
+		{"stopped", "#!/bin/sh\necho started\nexec sleep 1000000\n", "exit 0", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -116,12 +119,19 @@ func TestHostedMainService(t *testing.T) {
 					return n == 2
 				})
 			}
-			os.WriteFile(b.root("/run/end"), nil, 0o644)
+			if c.name == "stopped" {
+				b.kill(syscall.SIGTERM)
+			} else {
+				os.WriteFile(b.root("/run/end"), nil, 0o644)
+			}
 			if o := b.outcome(); o != c.outcome {
 				t.Errorf("outcome %q, want %q", o, c.outcome)
 			}
 			if !b.has("other: got TERM") {
 				t.Errorf("the other service was not stopped: %q", b.Lines())
+			}
+			if b.has("signals only work in stage 2") {
+				t.Errorf("the main service's end during stage 3 was taken for a signal: %q", b.Lines())
 			}
 		})
 	}

@@ -5,6 +5,7 @@ package stages
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -92,6 +93,9 @@ type pid1 struct {
 	mainEnd  chan int   // the main service ended: its exit code
 	hostLock sync.Mutex // held by the hosting loop while awake
 	frozen   bool
+	// stage2Over: set (by process 1) when the hosted stage 2 ends, read
+	// by the hosting goroutine (mainEnded).
+	stage2Over atomic.Bool
 
 	killed, rebooted bool
 
@@ -189,7 +193,9 @@ func (p *pid1) wait() {
 	case e := <-p.exitc:
 		p.done, p.exit = true, e
 	case <-p.mainEnd:
-		p.f.term = true
+		if p.st == stage2 {
+			p.f.term = true
+		}
 	case <-p.timer.C:
 	}
 	s.drain(&p.f)
