@@ -72,6 +72,7 @@ func (r *Runsv) readConf(t Target, need uint8) Conf {
 	if need&ConfBackoff != 0 {
 		c.Backoff, _ = readNumber(&s.z[zBackoff])
 	}
+	r.readAdditionConf(t, need, &c)
 	return c
 }
 

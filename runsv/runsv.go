@@ -46,7 +46,8 @@ type Runsv struct {
 	exited [2]bool
 	onExit [2]func(reaper.Exit)
 
-	timers   [2][2]time.Time // armed timers, by Target and Timer
+	timers   [2][NTimers]time.Time // armed timers, by Target and Timer
+	add      [2]addIO              // liveness checks, supervise/extra (extra.go)
 	fds      [9]unix.PollFd
 	exitCode int // -1 until ActExit
 	statText [36]string
@@ -69,6 +70,7 @@ func Main(args []string) int {
 	r.io[LogSvc].init(supervise.LogPrefix, supervise.LogDir+"/")
 	r.onExit[MainSvc] = r.mainExit
 	r.onExit[LogSvc] = r.logExit
+	r.initAdditions()
 	r.acts = make([]Action, 0, 32)
 	r.setup()
 	return r.loop()
@@ -246,7 +248,7 @@ func (r *Runsv) loop() int {
 	for r.exitCode < 0 {
 		now := time.Now()
 		timeout := -1
-		if r.io[MainSvc].pending() || r.io[LogSvc].pending() || r.exited[MainSvc] || r.exited[LogSvc] {
+		if r.io[MainSvc].pending() || r.io[LogSvc].pending() || r.exited[MainSvc] || r.exited[LogSvc] || r.checksPending() {
 			// Bytes to execute, or exits collected while a control
 			// script ran: do not sleep.
 			timeout = 0
@@ -289,7 +291,7 @@ func (r *Runsv) loop() int {
 
 		now = time.Now()
 		for t := MainSvc; t <= LogSvc; t++ {
-			for tm := TimerHold; tm <= TimerKill; tm++ {
+			for tm := TimerHold; tm < NTimers; tm++ {
 				if at := r.timers[t][tm]; !at.IsZero() && !now.Before(at) {
 					r.timers[t][tm] = time.Time{}
 					r.step(Event{Kind: EvTimer, Target: t, Timer: tm})
@@ -302,6 +304,7 @@ func (r *Runsv) loop() int {
 		}
 		r.reaper.Reap()
 		r.deliverExits()
+		r.deliverChecks()
 
 		if c, ok := r.io[MainSvc].nextByte(); ok {
 			r.step(Event{Kind: EvControl, Target: MainSvc, Byte: c})
@@ -336,9 +339,10 @@ func (r *Runsv) step(e Event) {
 			}
 		}
 		if !answer {
-			return
+			break
 		}
 	}
+	r.syncExtra()
 }
 
 // deliverExits gives the machine the exits the reaper collected.

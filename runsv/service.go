@@ -63,6 +63,8 @@ const (
 	zTimeoutKill
 	zTimeoutFinish
 	zBackoff
+	zExtra // supervise/extra and extra.new (extra.go)
+	zExtraNew
 	nz
 )
 
@@ -100,6 +102,7 @@ func (s *svcIO) init(sup, base string) {
 		sup + supervise.PIDFile, sup + supervise.PIDFile + ".new",
 		sup + supervise.ReadyFile, sup + supervise.ReadyFile + ".new",
 		base + supervise.NotificationFDFile, base + "timeout-kill", base + "timeout-finish", base + "backoff",
+		sup + extraFile, sup + extraFile + ".new",
 	} {
 		s.z[i] = mkz(name)
 	}
@@ -169,6 +172,8 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 		}
 	case ActExit:
 		r.exitCode = a.Code
+	default:
+		r.doAddition(a) // extra.go
 	}
 	return false
 }
