@@ -558,9 +558,18 @@ func TestMachineLiveness(t *testing.T) {
 			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseRun, "cancel check; arm check +10s", 1, CheckFail},
 		{"check times out: killed, a failure", func() *sim { return checking(Conf{}) },
 			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "killcheck; arm check +10s", 1, CheckFail},
-		{"a success resets the count", func() *sim { s := failedChecks(Conf{}, 2); s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}); return s },
+		{"a success resets the count", func() *sim {
+			s := failedChecks(Conf{}, 2)
+			s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+			return s
+		},
 			func(s *sim) string { return s.ev(checkDone(true)) }, PhaseRun, "cancel check; arm check +10s", 0, CheckOK},
-		{"third failure: warning, TERM (no control/t)", func() *sim { s := failedChecks(Conf{}, 2); s.ok = "t"; s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}); return s },
+		{"third failure: warning, TERM (no control/t)", func() *sim {
+			s := failedChecks(Conf{}, 2)
+			s.ok = "t"
+			s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+			return s
+		},
 			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseStopping, "cancel check; warn check 3; kill 100 TERM; status run, got TERM pid=100 want=u", 3, CheckFail},
 		{"check-failures 1, timeout-kill 500: TERM and the kill timer", func() *sim { return checking(Conf{CheckFailures: 1, TimeoutKill: 500}) },
 			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseStopping, "cancel check; warn check 1; kill 100 TERM; status run, got TERM pid=100 want=u; arm kill +500ms", 1, CheckFail},
