@@ -470,7 +470,8 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 	case EvReady:
 		if s.Pid != 0 {
 			m.add(Action{Kind: ActWriteReady, Target: e.Target})
-			if s.State == supervise.Run && e.Conf.Notify {
+			if checkable(s) && s.CheckAt.IsZero() && !s.Checking {
+				// The checks of a service with notification-fd begin.
 				m.armCheck(e.Target, m.now)
 			}
 		}

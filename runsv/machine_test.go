@@ -544,6 +544,8 @@ func TestMachineLiveness(t *testing.T) {
 			s.ev(ev(EvBegin))
 			return s
 		}, func(s *sim) string { return s.after(time.Second).ev(ev(EvReady)) }, PhaseRun, "ready; arm check +10s", 0, CheckNone},
+		{"ready while the checks already run: no second timer", func() *sim { return checkSim(Conf{}) },
+			func(s *sim) string { return s.after(time.Second).ev(ev(EvReady)) }, PhaseRun, "ready", 0, CheckNone},
 		{"interval over: check, timeout the interval", func() *sim { return checkSim(Conf{}) },
 			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "check; arm check +10s", 0, CheckNone},
 		{"interval over, check-timeout 2", func() *sim { return checkSim(Conf{CheckTimeout: 2}) },
