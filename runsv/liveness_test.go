@@ -58,7 +58,10 @@ func TestLivenessRestart(t *testing.T) {
 	}
 
 	os.Remove(alive)
+	removed := time.Now()
 	second := waitStatus(t, st, "a new pid", func(r status.Record) bool { return isUp(r) && r.PID != first.PID })
+	// The figure (issue 19): within interval x failures + 1 s = 3 s.
+	t.Logf("failing service restarted %v after its check began to fail (check-interval 1, check-failures 2)", time.Since(removed).Round(time.Millisecond))
 	if !strings.Contains(p.output(), "runsv liv: warning: check failed 2 times, restarting\n") {
 		t.Fatalf("no warning; runsv said %q", p.output())
 	}
@@ -95,6 +98,9 @@ func TestLivenessTimeout(t *testing.T) {
 	st := filepath.Join(dir, "supervise/status")
 	first := waitStatus(t, st, "up", isUp)
 	waitStatus(t, st, "a new pid", func(r status.Record) bool { return isUp(r) && r.PID != first.PID })
+	// The figure: the first check at 1 s, its timeout at 2 s.
+	t.Logf("hung check: service restarted %v after its start (check-interval 1, check-timeout 1, check-failures 1)",
+		time.Since(first.Since.Time()).Round(time.Millisecond))
 	if !strings.Contains(p.output(), "runsv hang: warning: check failed 1 times, restarting\n") {
 		t.Fatalf("no warning; runsv said %q", p.output())
 	}
