@@ -243,3 +243,38 @@ func TestExtraFile(t *testing.T) {
 	w.run("exit", "ex")
 	p.wait(t)
 }
+
+// TestLivenessLog: the logger has its own check (log/check,
+// log/check-interval): when it fails, the logger is restarted, the
+// service is left alone, and log/supervise/extra tells it.
+func TestLivenessLog(t *testing.T) {
+	testenv.RequireRoot(t)
+	w := newWorld(t)
+	dir := w.service("lc", map[string]string{
+		"run":                "#!/bin/sh\nexec sleep 1000\n",
+		"log/run":            "#!/bin/sh\nexec cat >/dev/null\n",
+		"log/check":          "#!/bin/sh\nexit 1\n",
+		"log/check-interval": "1\n",
+		"log/check-failures": "1\n",
+	})
+	p := w.start(testenv.Bin(t, "runsv"), "lc")
+	st, lst := filepath.Join(dir, "supervise/status"), filepath.Join(dir, "log/supervise/status")
+	main := waitStatus(t, st, "up", isUp)
+	first := waitStatus(t, lst, "log up", isUp)
+	waitStatus(t, lst, "a new logger", func(r status.Record) bool { return isUp(r) && r.PID != first.PID })
+	if !strings.Contains(p.output(), "runsv lc: warning: log/check failed 1 times, restarting\n") {
+		t.Fatalf("no warning; runsv said %q", p.output())
+	}
+	if r, _ := readStatus(t, st); r.PID != main.PID {
+		t.Fatalf("the service was restarted too: %d, was %d", r.PID, main.PID)
+	}
+	testenv.WaitFor(t, testenv.Deadline, "log/supervise/extra", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "log/supervise/extra"))
+		return strings.HasPrefix(string(b), "restarts 1\nsignal 15\nfailed 0\ncheck fail\n")
+	})
+	if x := extraOf(dir); x != "restarts 0\nfailed 0\ncheck none\ncheckfails 0\n" {
+		t.Fatalf("supervise/extra of the service:\n%s", x)
+	}
+	w.run("exit", "lc")
+	p.wait(t)
+}
