@@ -44,6 +44,7 @@ func TestLivenessRestart(t *testing.T) {
 		"check":          "#!/bin/sh\nexec test -e " + alive + "\n",
 		"check-interval": "1\n",
 		"check-failures": "2\n",
+		"check-timeout":  "30\n", // no timeout under load: only the file decides
 	})
 	p := w.start(testenv.Bin(t, "runsv"), "liv")
 	st := filepath.Join(dir, "supervise/status")
@@ -89,7 +90,7 @@ func TestLivenessTimeout(t *testing.T) {
 	pids := filepath.Join(w.root, "checkpids")
 	dir := w.service("hang", map[string]string{
 		"run":            "#!/bin/sh\nexec sleep 1000\n",
-		"check":          "#!/bin/sh\nsleep 1000 &\necho $! >> " + pids + "\nwait\n",
+		"check":          "#!/bin/sh\nsleep 1000 </dev/null >/dev/null 2>&1 &\necho $! $$ >> " + pids + "\nwait\n",
 		"check-interval": "1\n",
 		"check-timeout":  "1\n",
 		"check-failures": "1\n",
@@ -97,6 +98,25 @@ func TestLivenessTimeout(t *testing.T) {
 	p := w.start(testenv.Bin(t, "runsv"), "hang")
 	st := filepath.Join(dir, "supervise/status")
 	first := waitStatus(t, st, "up", isUp)
+	var sleeper int
+	testenv.WaitFor(t, testenv.Deadline, "a check's sleep", func() bool {
+		b, _ := os.ReadFile(pids)
+		f := strings.Fields(string(b))
+		if len(f) > 0 {
+			sleeper, _ = strconv.Atoi(f[0])
+		}
+		return sleeper > 0
+	})
+	t.Cleanup(func() {
+		// Should runsv leave checks behind, they must not hold its
+		// output pipe open for the harness.
+		b, _ := os.ReadFile(pids)
+		for _, f := range strings.Fields(string(b)) {
+			if pid, _ := strconv.Atoi(f); pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
 	waitStatus(t, st, "a new pid", func(r status.Record) bool { return isUp(r) && r.PID != first.PID })
 	// The figure: the first check at 1 s, its timeout at 2 s.
 	t.Logf("hung check: service restarted %v after its start (check-interval 1, check-timeout 1, check-failures 1)",
@@ -104,12 +124,6 @@ func TestLivenessTimeout(t *testing.T) {
 	if !strings.Contains(p.output(), "runsv hang: warning: check failed 1 times, restarting\n") {
 		t.Fatalf("no warning; runsv said %q", p.output())
 	}
-	b, _ := os.ReadFile(pids)
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		t.Fatal("the check did not run")
-	}
-	sleeper, _ := strconv.Atoi(f[0])
 	testenv.WaitFor(t, testenv.Deadline, "the first check's sleep killed", func() bool {
 		// Gone, or a zombie waiting for process 1 or a subreaper.
 		b, err := os.ReadFile("/proc/" + strconv.Itoa(sleeper) + "/stat")
@@ -131,6 +145,7 @@ func TestLivenessAfterReady(t *testing.T) {
 		"run":             "#!/bin/sh\nwhile [ ! -e " + flag + " ]; do sleep 0.05; done\necho >&3\nexec sleep 1000 3>&-\n",
 		"check":           "#!/bin/sh\ntest -e " + flag + " || echo early >> " + runs + "\necho ran >> " + runs + "\n",
 		"check-interval":  "1\n",
+		"check-timeout":   "30\n",
 	})
 	p := w.start(testenv.Bin(t, "runsv"), "rc")
 	waitStatus(t, filepath.Join(dir, "supervise/status"), "up", isUp)
