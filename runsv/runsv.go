@@ -53,17 +53,17 @@ type Runsv struct {
 	// none; the machine gets nothing else until it ends.
 	script     int
 	scriptC    byte
-	ctlReady   [2]bool         // epoll saw the control FIFO readable
-	readyPend  [2]bool         // a readiness newline was read, not yet given
+	ctlReady   [2]bool               // epoll saw the control FIFO readable
+	readyPend  [2]bool               // a readiness newline was read, not yet given
 	timers     [2][NTimers]time.Time // armed timers, by Target and Timer
-	exitCode   int             // -1 until ActExit
+	exitCode   int                   // -1 until ActExit
 	onGone     func(code int)
 	tag        tagPipe // hosted, without log/: the output pipe
 	mainSvc    bool    // hosted: the tree's main service (MainServiceFile)
 	mainEnding bool
 
-	cg [2]cgState // cgroup containment, by Target (cgroup.go)
-	add [2]addIO // liveness checks, supervise/extra (extra.go)
+	cg  [2]cgState // cgroup containment, by Target (cgroup.go)
+	add [2]addIO   // liveness checks, supervise/extra (extra.go)
 }
 
 // Main runs runsv with the given argv and returns its exit code (it only
