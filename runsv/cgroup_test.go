@@ -169,7 +169,7 @@ func TestCgroupKillsOrphans(t *testing.T) {
 		}
 	}
 	extra, err := os.ReadFile(filepath.Join(dir, "supervise/extra"))
-	if err != nil || string(extra) != "cgroup "+cg+"\n" {
+	if err != nil || !strings.HasSuffix(string(extra), "\ncgroup "+cg+"\n") {
 		t.Fatalf("supervise/extra = %q (%v), want the cgroup line", extra, err)
 	}
 	os.WriteFile(filepath.Join(w.root, "go"), nil, 0644)
@@ -211,8 +211,8 @@ func TestNoCgroupOrphanLives(t *testing.T) {
 			if !alive(orphan) {
 				t.Fatal("the orphan died without a cgroup file")
 			}
-			if exists(filepath.Join(dir, "supervise/extra")) {
-				t.Error("supervise/extra written without a cgroup")
+			if extra, _ := os.ReadFile(filepath.Join(dir, "supervise/extra")); strings.Contains(string(extra), "cgroup ") {
+				t.Errorf("supervise/extra has a cgroup line without a cgroup: %q", extra)
 			}
 			w.run("exit", "dbl")
 			p.wait(t)
@@ -242,7 +242,7 @@ func TestCgroupDown(t *testing.T) {
 	if got := filepath.Join(root, procCgroup(t, logSt.PID)); got != cg+".log" {
 		t.Errorf("log/run in %s, want %s", got, cg+".log")
 	}
-	if extra, _ := os.ReadFile(filepath.Join(dir, "log/supervise/extra")); string(extra) != "cgroup "+cg+".log\n" {
+	if extra, _ := os.ReadFile(filepath.Join(dir, "log/supervise/extra")); !strings.HasSuffix(string(extra), "\ncgroup "+cg+".log\n") {
 		t.Errorf("log/supervise/extra = %q", extra)
 	}
 	w.run("down", "dmn")
@@ -368,7 +368,7 @@ exec "$0" nocg`
 	if out := p.output(); out != want {
 		t.Errorf("runsv said %q, want %q once", out, want)
 	}
-	if exists(filepath.Join(dir, "supervise/extra")) {
-		t.Error("supervise/extra written without a cgroup")
+	if extra, _ := os.ReadFile(filepath.Join(dir, "supervise/extra")); strings.Contains(string(extra), "cgroup ") {
+		t.Errorf("supervise/extra has a cgroup line without a cgroup: %q", extra)
 	}
 }

@@ -22,9 +22,37 @@ package runsv
 //	                 run that lasts longer resets the delay. Commands are
 //	                 handled while it waits, and `sv up` cuts the wait short
 //	                 (to runit's one second).
+//	check-interval   liveness, seconds, with an executable ./check (log/check
+//	                 for the logger): runsv runs ./check that often while the
+//	                 service runs, is not paused and got no TERM (with
+//	                 notification-fd: once it is ready), asynchronously, in
+//	                 a process group of its own. Exit 0 is a success; a
+//	                 non-zero exit, a signal or a run longer than
+//	                 check-timeout is a failure.
+//	check-timeout    seconds (default: the interval); the check is then
+//	                 killed (SIGKILL to its group).
+//	check-failures   failures in a row (default 3, a success resets the
+//	                 count) after which runsv warns "check failed N times,
+//	                 restarting" and sends SIGTERM (no control/t; timeout-kill
+//	                 applies); the service restarts as usual. A check still
+//	                 running when the service ends is killed, its result
+//	                 dropped.
+//	max-restarts     give up: N or N/SECONDS (default 60). When ./run ends
+//	                 N times within the window (begun at the first end
+//	                 counted, as systemd's StartLimitBurst) without being
+//	                 asked (no TERM of d, t, x; no k; a liveness restart
+//	                 counts) while it wants up, runsv warns once and the
+//	                 service stays down, want up, failed, until 'u' or 'o'.
+//	                 The status record is that of any service down that
+//	                 wants up, so `sv status` prints what runit's would.
+//
+// runsv also writes supervise/extra (and log/supervise/extra) for every
+// service, with the facts the status record lacks (extra.go has the
+// format); runit's sv ignores it.
 //
 // The rules are the machine's (machine.go); here the host reads the files
-// and runs the readiness pipe.
+// and runs the readiness pipe; extra.go runs the checks and writes
+// supervise/extra.
 
 import (
 	"golang.org/x/sys/unix"
@@ -72,6 +100,7 @@ func (r *Runsv) readConf(t Target, need uint8) Conf {
 	if need&ConfBackoff != 0 {
 		c.Backoff, _ = readNumber(r.dfd, &s.z[zBackoff])
 	}
+	r.readAdditionConf(t, need, &c)
 	return c
 }
 

@@ -43,6 +43,7 @@ type inMsg struct {
 	r      *Runsv
 	t      Target
 	script bool // a control script's exit
+	check  bool // a liveness check's exit (extra.go)
 	e      reaper.Exit
 }
 
@@ -215,6 +216,8 @@ func (h *Host) drainInbox() {
 		if m.r.slot >= 0 && h.svcs[m.r.slot] == m.r {
 			if m.script {
 				m.r.scriptEnded(m.e)
+			} else if m.check {
+				m.r.checkExited(m.t, m.e)
 			} else {
 				m.r.collected(m.t, m.e)
 			}

@@ -17,7 +17,12 @@ package runsv
 // Two actions are questions: Start (answered by EvStarted or
 // EvStartFailed) and Script (answered by EvScriptDone). Such an action is
 // always the last of its step, and the host must answer it before it
-// delivers any other event to the machine.
+// delivers any other event to the machine. Check is no question: the host
+// starts ./check and delivers EvCheckDone whenever it ends, as an event
+// of its own (or never, if a KillCheck drops it first).
+//
+// Additions (extras.go documents the files): liveness checks (check-interval,
+// TimerCheck, Check, EvCheckDone) and the give-up (max-restarts: Failed).
 
 import (
 	"syscall"
@@ -77,8 +82,10 @@ const (
 type Timer uint8
 
 const (
-	TimerHold Timer = iota // end of the restart hold: the service may start
-	TimerKill              // timeout-kill or timeout-finish: SIGKILL the process
+	TimerHold  Timer = iota // end of the restart hold: the service may start
+	TimerKill               // timeout-kill or timeout-finish: SIGKILL the process
+	TimerCheck              // check-interval: start ./check; or, while it runs, check-timeout: kill it
+	NTimers                 // the number of timers of a service
 )
 
 // EventKind says what happened.
@@ -94,6 +101,7 @@ const (
 	EvExit                         // the process Pid of Target ended with Status
 	EvTimer                        // Target's Timer is due
 	EvReady                        // Target's process wrote a newline on its notification-fd
+	EvCheckDone                    // the ./check of a Check action ended: OK if it exited 0
 )
 
 // Conf holds the optional files the machine's rules depend on, read by
@@ -103,6 +111,13 @@ type Conf struct {
 	TimeoutKill   uint64 // timeout-kill, milliseconds (0: none)
 	TimeoutFinish uint64 // timeout-finish, milliseconds (0: none)
 	Backoff       uint64 // backoff, seconds (0: none)
+
+	CheckInterval uint64 // check-interval, seconds (0: no liveness check, or no executable ./check)
+	CheckTimeout  uint64 // check-timeout, seconds (0: the interval)
+	CheckFailures uint64 // check-failures (0: 3)
+	Notify        bool   // notification-fd is valid: checks begin once the service is ready
+	MaxRestarts   uint64 // max-restarts N (0: none) ...
+	RestartWindow uint64 // ... within this many seconds (0: 60)
 }
 
 // Which fields of Conf an event needs (NeedConf).
@@ -111,6 +126,8 @@ const (
 	ConfTimeoutKill
 	ConfTimeoutFinish
 	ConfBackoff
+	ConfCheck       // CheckInterval, CheckTimeout, CheckFailures, Notify
+	ConfMaxRestarts // MaxRestarts, RestartWindow
 )
 
 // NeedConf returns the fields of Conf (Conf* bits) that the machine may
@@ -125,9 +142,17 @@ func NeedConf(e *Event) uint8 {
 	case EvTerm, EvScriptDone:
 		return ConfTimeoutKill
 	case EvStarted:
-		return ConfTimeoutFinish
+		return ConfTimeoutFinish | ConfCheck
 	case EvExit, EvStartFailed:
-		return ConfFinish | ConfBackoff
+		return ConfFinish | ConfBackoff | ConfMaxRestarts
+	case EvReady:
+		return ConfCheck
+	case EvCheckDone:
+		return ConfCheck | ConfTimeoutKill
+	case EvTimer:
+		if e.Timer == TimerCheck {
+			return ConfCheck | ConfTimeoutKill
+		}
 	}
 	return 0
 }
@@ -139,7 +164,7 @@ type Event struct {
 	Byte   byte               // EvControl
 	Pid    int                // EvStarted, EvExit
 	Status syscall.WaitStatus // EvExit
-	OK     bool               // EvScriptDone
+	OK     bool               // EvScriptDone, EvCheckDone
 	Retry  bool               // EvStartFailed
 	Timer  Timer              // EvTimer
 	Conf   Conf               // the target's files, as NeedConf asks
@@ -159,9 +184,20 @@ const (
 	ActWriteReady                     // write Target's supervise/ready (now)
 	ActCloseLogPipe                   // close both ends of the log pipe
 	ActExit                           // runsv exits with Code
+	ActCheck                          // start Target's ./check; deliver EvCheckDone when it ends (no question)
+	ActKillCheck                      // SIGKILL Target's running ./check and drop its result
+	ActWarn                           // print warning Warn with N (and Window) on stderr
 )
 
-var actionNames = [...]string{"start", "script", "signal", "status", "arm", "cancel", "clearready", "ready", "closelog", "exit"}
+var actionNames = [...]string{"start", "script", "signal", "status", "arm", "cancel", "clearready", "ready", "closelog", "exit", "check", "killcheck", "warn"}
+
+// Warning is what an ActWarn says.
+type Warning uint8
+
+const (
+	WarnCheckRestart Warning = iota // the check failed N times in a row: restarting
+	WarnGiveUp                      // ./run ended N times within Window seconds: given up
+)
 
 func (k ActionKind) String() string { return actionNames[k] }
 
@@ -198,6 +234,9 @@ type Action struct {
 	Timer      Timer              // ActArmTimer, ActCancelTimer
 	At         time.Time          // ActArmTimer
 	Code       int                // ActExit
+	Warn       Warning            // ActWarn
+	N          uint64             // ActWarn
+	Window     uint64             // ActWarn of WarnGiveUp: seconds
 }
 
 // cont is what the machine does with the answer to a Script.
@@ -230,11 +269,35 @@ type Service struct {
 	KillAt  time.Time     // kill timer (zero: none) ...
 	KillPid int           // ... for this process
 
+	// Additions: liveness check and give-up (see extras.go).
+	Starts     uint64             // ./run (log/run) starts since runsv began
+	Ended      syscall.WaitStatus // how ./run (log/run) last ended ...
+	HasEnded   bool               // ... if it has
+	CheckAt    time.Time          // TimerCheck: next check, or the running check's timeout (zero: none)
+	Checking   bool               // a Check was issued and no EvCheckDone came yet
+	CheckOn    bool               // the last conf read had a check-interval
+	Result     CheckResult        // of the last check
+	CheckFails uint64             // consecutive failed checks
+	CheckedAt  time.Time          // when the last check ended (zero: never)
+	checkStop  bool               // the TERM was the check's: the end counts as a failure
+	Failed     bool               // given up (max-restarts): no start until 'u' or 'o'
+	FailSince  time.Time          // start of the max-restarts window (zero: none)
+	FailCount  uint64             // ends counted in that window
+
 	await    uint8 // awaitNone, awaitStart, awaitScript
 	awaitFor Prog  // awaitStart: what was started
 	cont     cont  // awaitScript: what follows
 	contC    byte  // awaitScript: the control byte
 }
+
+// CheckResult is the outcome of the last liveness check.
+type CheckResult uint8
+
+const (
+	CheckNone CheckResult = iota // no check has ended
+	CheckOK
+	CheckFail
+)
 
 const (
 	awaitNone = iota
@@ -340,11 +403,13 @@ func (st *State) Deadline() (time.Time, Target, Timer) {
 		consider(st.Main.Hold, MainSvc, TimerHold)
 	}
 	consider(st.Main.KillAt, MainSvc, TimerKill)
+	consider(st.Main.CheckAt, MainSvc, TimerCheck)
 	if st.HaveLog {
 		if st.Log.Holding {
 			consider(st.Log.Hold, LogSvc, TimerHold)
 		}
 		consider(st.Log.KillAt, LogSvc, TimerKill)
+		consider(st.Log.CheckAt, LogSvc, TimerCheck)
 	}
 	return at, tg, tm
 }
@@ -396,6 +461,8 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 	case EvTimer:
 		if e.Timer == TimerKill {
 			m.checkKill(e.Target)
+		} else if e.Timer == TimerCheck {
+			m.checkTimer(e.Target)
 		} else if s.Holding && !s.held(now) {
 			// The hold is over: the start (if wanted) follows in settle.
 			s.Holding = false
@@ -403,6 +470,17 @@ func Step(st State, e Event, now time.Time, acts []Action) (State, []Action) {
 	case EvReady:
 		if s.Pid != 0 {
 			m.add(Action{Kind: ActWriteReady, Target: e.Target})
+			if checkable(s) && s.CheckAt.IsZero() && !s.Checking {
+				// The checks of a service with notification-fd begin.
+				m.armCheck(e.Target, m.now)
+			}
+		}
+	case EvCheckDone:
+		if s.await != awaitNone {
+			return st, acts
+		}
+		if s.Checking {
+			m.checkDone(e.Target, e.OK)
 		}
 	}
 	if !m.st.Awaiting() {
@@ -478,9 +556,9 @@ func (m *stepper) wantsStart(t Target) bool {
 		return false
 	}
 	if t == LogSvc {
-		return s.State == supervise.Down && s.Want == supervise.InternalWantUp && !m.st.LogExiting
+		return s.State == supervise.Down && s.Want == supervise.InternalWantUp && !m.st.LogExiting && !s.Failed
 	}
-	return s.State == supervise.Finish || s.Want == supervise.InternalWantUp || s.Once
+	return s.State == supervise.Finish || !s.Failed && (s.Want == supervise.InternalWantUp || s.Once)
 }
 
 // start starts ./finish (state finish), ./run (after control/u) or log/run.
@@ -557,7 +635,9 @@ func (m *stepper) started(t Target, pid int) {
 	s.Pid = pid
 	s.Paused = false
 	s.Term = false
+	s.Starts++
 	m.writeStatus(t)
+	m.checkStart(t, pid)
 }
 
 // sinceOf is runsv's timestamp: microseconds, plus runit's 500 ns.
@@ -570,13 +650,23 @@ func sinceOf(now time.Time) tai64.N {
 // exited handles the end of t's process.
 func (m *stepper) exited(t Target, ws syscall.WaitStatus) {
 	s := m.st.Svc(t)
+	asked := s.Term && !s.checkStop || s.State == supervise.Down
+	ranEnded := s.State != supervise.Finish
 	s.Pid = 0
 	s.Term = false
+	s.checkStop = false
+	m.checkEnd(t)
 	if !s.KillAt.IsZero() {
 		s.KillAt = time.Time{}
 		m.add(Action{Kind: ActCancelTimer, Target: t, Timer: TimerKill})
 	}
 	m.add(Action{Kind: ActClearReady, Target: t})
+	if ranEnded {
+		s.Ended, s.HasEnded = ws, true
+		if !asked && s.Want == supervise.InternalWantUp {
+			m.countFailure(t)
+		}
+	}
 	if t == MainSvc {
 		m.st.LastExit = ws
 		if s.State != supervise.Finish && m.conf.Finish {
@@ -589,6 +679,9 @@ func (m *stepper) exited(t Target, ws syscall.WaitStatus) {
 	s.Since = sinceOf(m.now)
 	m.writeStatus(t)
 	s.DownAt = m.now
+	if s.Failed {
+		return
+	}
 	if hold := restartHold(s, m.now.Sub(s.Started), m.conf.Backoff); hold > 0 {
 		s.Hold = m.now.Add(hold)
 		m.arm(t, TimerHold, s.Hold)
@@ -730,6 +823,7 @@ func (m *stepper) control(t Target, c byte) {
 	switch c {
 	case supervise.CmdUp:
 		s.Want = supervise.InternalWantUp
+		m.clearFailed(t)
 		m.writeStatus(t)
 		m.cutBackoff(t)
 		// runit: state down is enough, also after 'k' while the old
@@ -747,6 +841,7 @@ func (m *stepper) control(t Target, c byte) {
 		}
 	case supervise.CmdOnce:
 		s.Want = supervise.InternalWantDown
+		m.clearFailed(t)
 		m.writeStatus(t)
 		if s.State == supervise.Down {
 			if s.held(m.now) {
@@ -789,4 +884,175 @@ func (m *stepper) control(t Target, c byte) {
 			m.signal(t, supervise.SignalOf(c))
 		}
 	}
+}
+
+// Liveness checks (check-interval, check-timeout, check-failures): one
+// timer, TimerCheck, is the next check while none runs and the running
+// check's timeout while one runs. Checks run only while ./run runs, is
+// neither stopped nor told to stop (state run, no TERM), and, with
+// notification-fd, once it is ready; a paused service is not checked (the
+// interval starts again).
+
+// secs converts a number of seconds from a file, capped at 2^32 s so
+// that time.Duration cannot overflow.
+func secs(n uint64) time.Duration { return time.Duration(min(n, 1<<32)) * time.Second }
+
+// checkable reports whether s is in a state where its check runs.
+func checkable(s *Service) bool {
+	return s.Pid != 0 && s.State == supervise.Run && !s.Term
+}
+
+// armCheck arms the next check one interval after from (none if the
+// interval is gone).
+func (m *stepper) armCheck(t Target, from time.Time) {
+	s := m.st.Svc(t)
+	s.CheckOn = m.conf.CheckInterval > 0
+	if !s.CheckOn {
+		m.cancelCheckTimer(t)
+		return
+	}
+	s.CheckAt = from.Add(secs(m.conf.CheckInterval))
+	m.arm(t, TimerCheck, s.CheckAt)
+}
+
+func (m *stepper) cancelCheckTimer(t Target) {
+	if s := m.st.Svc(t); !s.CheckAt.IsZero() {
+		s.CheckAt = time.Time{}
+		m.add(Action{Kind: ActCancelTimer, Target: t, Timer: TimerCheck})
+	}
+}
+
+// killCheck drops a running check.
+func (m *stepper) killCheck(t Target) {
+	if s := m.st.Svc(t); s.Checking {
+		s.Checking = false
+		m.add(Action{Kind: ActKillCheck, Target: t})
+	}
+}
+
+// checkStart begins the checks of a process that has just started (pid 0:
+// its exec failed): at once unless it has to become ready first.
+func (m *stepper) checkStart(t Target, pid int) {
+	s := m.st.Svc(t)
+	m.killCheck(t) // one left from a process 'k' left behind
+	m.cancelCheckTimer(t)
+	s.CheckFails = 0
+	if pid == 0 {
+		return
+	}
+	if m.conf.Notify {
+		s.CheckOn = m.conf.CheckInterval > 0
+		return
+	}
+	m.armCheck(t, m.now)
+}
+
+// checkEnd stops the checks of a process that has ended.
+func (m *stepper) checkEnd(t Target) {
+	m.killCheck(t)
+	m.cancelCheckTimer(t)
+}
+
+// checkTimer: the interval is over (start the check) or the running
+// check timed out (a failure).
+func (m *stepper) checkTimer(t Target) {
+	s := m.st.Svc(t)
+	if s.CheckAt.IsZero() || m.now.Before(s.CheckAt) {
+		return
+	}
+	s.CheckAt = time.Time{}
+	if s.Checking {
+		m.killCheck(t)
+		m.checkResult(t, false)
+		return
+	}
+	if !checkable(s) {
+		return
+	}
+	if m.conf.CheckInterval == 0 {
+		s.CheckOn = false
+		return
+	}
+	if s.Paused {
+		m.armCheck(t, m.now)
+		return
+	}
+	s.Checking = true
+	m.add(Action{Kind: ActCheck, Target: t})
+	timeout := m.conf.CheckTimeout
+	if timeout == 0 {
+		timeout = m.conf.CheckInterval
+	}
+	s.CheckAt = m.now.Add(secs(timeout))
+	m.arm(t, TimerCheck, s.CheckAt)
+}
+
+// checkDone takes the result of the running check.
+func (m *stepper) checkDone(t Target, ok bool) {
+	m.st.Svc(t).Checking = false
+	m.cancelCheckTimer(t)
+	m.checkResult(t, ok)
+}
+
+// checkResult counts a check's result; check-failures failures in a row
+// restart the service: SIGTERM (no control/t), and timeout-kill's SIGKILL.
+func (m *stepper) checkResult(t Target, ok bool) {
+	s := m.st.Svc(t)
+	s.CheckedAt = m.now
+	if ok {
+		s.Result, s.CheckFails = CheckOK, 0
+	} else {
+		s.Result = CheckFail
+		s.CheckFails++
+	}
+	if !checkable(s) {
+		return
+	}
+	limit := m.conf.CheckFailures
+	if limit == 0 {
+		limit = 3
+	}
+	if !ok && s.CheckFails >= limit {
+		m.add(Action{Kind: ActWarn, Target: t, Warn: WarnCheckRestart, N: s.CheckFails})
+		s.checkStop = true
+		m.signal(t, syscall.SIGTERM)
+		s.Term = true
+		m.writeStatus(t)
+		m.armKill(t, m.conf.TimeoutKill)
+		return
+	}
+	m.armCheck(t, m.now)
+}
+
+// Give-up (max-restarts N[/seconds]): an end of ./run nobody asked for
+// (no TERM of runsv's but the liveness check's, no 'k') while it wants up
+// counts; N of them within the window (which begins at the first counted,
+// as systemd's StartLimitBurst) leave the service down, Failed, until 'u'
+// or 'o'.
+
+// countFailure counts an end of ./run nobody asked for.
+func (m *stepper) countFailure(t Target) {
+	if m.conf.MaxRestarts == 0 {
+		return
+	}
+	s := m.st.Svc(t)
+	window := m.conf.RestartWindow
+	if window == 0 {
+		window = 60
+	}
+	if s.FailSince.IsZero() || m.now.Sub(s.FailSince) >= secs(window) {
+		s.FailSince, s.FailCount = m.now, 0
+	}
+	s.FailCount++
+	if s.FailCount >= m.conf.MaxRestarts {
+		s.Failed = true
+		m.add(Action{Kind: ActWarn, Target: t, Warn: WarnGiveUp, N: s.FailCount, Window: window})
+	}
+}
+
+// clearFailed is 'u' or 'o': the service may start again, with a new
+// count.
+func (m *stepper) clearFailed(t Target) {
+	s := m.st.Svc(t)
+	s.Failed, s.FailSince, s.FailCount = false, time.Time{}, 0
 }

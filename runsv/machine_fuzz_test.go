@@ -11,18 +11,19 @@ import (
 // world is a host for FuzzMachine: it keeps the processes the machine
 // started and the timers it armed, and checks every action against them.
 type world struct {
-	t       *testing.T
-	st      State
-	now     time.Time
-	nextPid int
-	live    [2]int  // live process per target (0: none)
-	prog    [2]Prog // what it is
-	timers  [2][2]time.Time
-	once    [2]bool // an 'o' asked for one start
-	okMask  byte    // which control scripts exit 0 (bit per letter index)
-	fail    byte    // start failures: 1 exec, 2 fork
-	exited  bool
-	acts    []Action
+	t         *testing.T
+	st        State
+	now       time.Time
+	nextPid   int
+	live      [2]int  // live process per target (0: none)
+	prog      [2]Prog // what it is
+	timers    [2][NTimers]time.Time
+	checkRuns [2]bool // a ./check runs (its result not dropped)
+	once      [2]bool // an 'o' asked for one start
+	okMask    byte    // which control scripts exit 0 (bit per letter index)
+	fail      byte    // start failures: 1 exec, 2 fork
+	exited    bool
+	acts      []Action
 }
 
 func (w *world) step(e Event) {
@@ -107,12 +108,26 @@ func (w *world) do(a *Action) *Event {
 		if a.At.Before(w.now) {
 			w.t.Fatalf("timer armed in the past")
 		}
-		if a.Timer == TimerKill && w.live[t] == 0 {
-			w.t.Fatalf("kill timer with no process")
+		if (a.Timer == TimerKill || a.Timer == TimerCheck) && w.live[t] == 0 {
+			w.t.Fatalf("timer %d with no process", a.Timer)
 		}
 		w.timers[t][a.Timer] = a.At
 	case ActCancelTimer:
 		w.timers[t][a.Timer] = time.Time{}
+	case ActCheck:
+		if w.live[t] == 0 || s.State != supervise.Run || s.Term || w.checkRuns[t] {
+			w.t.Fatalf("check started: live %d, state %d, term %v, a check running %v", w.live[t], s.State, s.Term, w.checkRuns[t])
+		}
+		w.checkRuns[t] = true
+	case ActKillCheck:
+		if !w.checkRuns[t] {
+			w.t.Fatalf("kill of a check that does not run")
+		}
+		w.checkRuns[t] = false
+	case ActWarn:
+		if a.Warn == WarnGiveUp && !s.Failed {
+			w.t.Fatalf("give-up warning, not failed")
+		}
 	case ActExit:
 		if w.st.HaveLog && w.live[LogSvc] != 0 {
 			w.t.Fatalf("runsv exits while its logger %d runs", w.live[LogSvc])
@@ -138,13 +153,19 @@ func (w *world) check() {
 		if w.live[t] == 0 && (!s.KillAt.IsZero() || !w.timers[t][TimerKill].IsZero()) {
 			w.t.Fatalf("target %d: kill timer armed with no process", t)
 		}
+		if w.live[t] == 0 && (w.checkRuns[t] || s.Checking || !w.timers[t][TimerCheck].IsZero()) {
+			w.t.Fatalf("target %d: a check or its timer with no process", t)
+		}
+		if s.Checking != w.checkRuns[t] {
+			w.t.Fatalf("target %d: machine checking %v, world %v", t, s.Checking, w.checkRuns[t])
+		}
 		if s.Pid == 0 && s.Term {
 			w.t.Fatalf("target %d: got TERM with no process", t)
 		}
 		if w.st.Phase(t) == PhaseHeld && w.timers[t][TimerHold].IsZero() {
 			w.t.Fatalf("target %d: held with no hold timer", t)
 		}
-		if s.Pid == 0 && !w.exited && !w.st.Awaiting() && s.State != supervise.Finish && !s.held(w.now) &&
+		if s.Pid == 0 && !w.exited && !w.st.Awaiting() && s.State != supervise.Finish && !s.held(w.now) && !s.Failed &&
 			(t == MainSvc && (s.Want == supervise.InternalWantUp || s.Once) ||
 				t == LogSvc && w.st.HaveLog && s.Want == supervise.InternalWantUp && !w.st.LogExiting) {
 			w.t.Fatalf("target %d wants a start and was not started (%+v)", t, *s)
@@ -159,9 +180,12 @@ func (w *world) check() {
 // start of ./run while want is down unless an 'o' asked for it, signals
 // only to the live process, a kill timer only while the process lives,
 // a hold timer whenever held, runsv's exit only once the log is gone,
-// nothing after the exit.
+// nothing after the exit; a ./check only while ./run runs (state run, no
+// TERM), one at a time, killed when the process ends; no start while
+// given up.
 func FuzzMachine(f *testing.F) {
-	for _, s := range []string{"", "u", "\x00d\x01x", "\x02\x02\x02\x02", "\x05p\x05c\x06", "\x00t\x03\x00\x04\x07", "\x08\x10\x00x\x03\x03"} {
+	for _, s := range []string{"", "u", "\x00d\x01x", "\x02\x02\x02\x02", "\x05p\x05c\x06", "\x00t\x03\x00\x04\x07", "\x08\x10\x00x\x03\x03",
+		"\x0b\x11\x03\x00\x0a\x00\x03\x00\x0a\x01\x03\x00\x03\x00\x02\x00", "\x0c\x01\x02\x00\x04\x20\x02\x00\x00u"} {
 		f.Add(byte(3), []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, setup byte, b []byte) {
@@ -227,6 +251,20 @@ func FuzzMachine(f *testing.F) {
 				continue
 			case 9:
 				conf.Finish = arg&1 != 0
+				continue
+			case 10:
+				// The running check ends.
+				if !w.checkRuns[tg] {
+					continue
+				}
+				w.checkRuns[tg] = false
+				e.Kind, e.OK = EvCheckDone, arg&1 != 0
+			case 11:
+				conf.CheckInterval, conf.CheckTimeout, conf.CheckFailures = uint64(arg&3), uint64(arg>>2&3), uint64(arg>>4&3)
+				conf.Notify = arg&0x40 != 0
+				continue
+			case 12:
+				conf.MaxRestarts, conf.RestartWindow = uint64(arg&3), uint64(arg>>2&7)
 				continue
 			default:
 				e.Kind, e.Byte = EvControl, "udoxtkpchaiq12"[int(arg)%14]

@@ -88,14 +88,21 @@ func (s *sim) render(a Action) string {
 		r := st.Record()
 		return p + "status " + w + " pid=" + strconv.Itoa(st.Pid) + " want=" + string(r.Want)
 	case ActArmTimer:
-		return p + "arm " + [...]string{"hold", "kill"}[a.Timer] + " +" + a.At.Sub(s.now).String()
+		return p + "arm " + timerNames[a.Timer] + " +" + a.At.Sub(s.now).String()
 	case ActCancelTimer:
-		return p + "cancel " + [...]string{"hold", "kill"}[a.Timer]
+		return p + "cancel " + timerNames[a.Timer]
+	case ActWarn:
+		if a.Warn == WarnGiveUp {
+			return p + "warn giveup " + strconv.FormatUint(a.N, 10) + "/" + strconv.FormatUint(a.Window, 10) + "s"
+		}
+		return p + "warn check " + strconv.FormatUint(a.N, 10)
 	case ActExit:
 		return "exit " + strconv.Itoa(a.Code)
 	}
 	return p + a.Kind.String()
 }
+
+var timerNames = [NTimers]string{"hold", "kill", "check"}
 
 func sigName(s syscall.Signal) string {
 	switch s {
@@ -478,5 +485,193 @@ func TestMachineStepAllocs(t *testing.T) {
 	})
 	if n != 0 {
 		t.Fatalf("%v allocations per step", n)
+	}
+}
+
+// checkSim is a service with ./check and check-interval 10 (and conf's
+// other fields), begun at t0: ./run is pid 100, its first check is due at
+// t0+10s.
+func checkSim(conf Conf) *sim {
+	s := newSim(false, false, false)
+	conf.CheckInterval = 10
+	s.conf = conf
+	s.ev(ev(EvBegin))
+	return s
+}
+
+// checking is checkSim with its first check running.
+func checking(conf Conf) *sim {
+	s := checkSim(conf)
+	s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+	return s
+}
+
+// failedChecks is checkSim after n failed checks.
+func failedChecks(conf Conf, n int) *sim {
+	s := checkSim(conf)
+	for i := 0; i < n; i++ {
+		s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+		s.ev(Event{Kind: EvCheckDone})
+	}
+	return s
+}
+
+func checkDone(ok bool) Event { return Event{Kind: EvCheckDone, OK: ok} }
+
+// TestMachineLiveness: the liveness check's rows (check-interval,
+// check-timeout, check-failures, notification-fd), with the state's
+// counters after the step.
+func TestMachineLiveness(t *testing.T) {
+	rows := []struct {
+		name  string
+		from  func() *sim
+		do    func(s *sim) string
+		phase Phase
+		acts  string
+		fails uint64
+		res   CheckResult
+	}{
+		{"begin with check-interval 10: first check in 10 s", func() *sim { s := newSim(false, false, false); s.conf.CheckInterval = 10; return s },
+			func(s *sim) string { return s.ev(ev(EvBegin)) }, PhaseRun, "script u; clearready; start run; status run pid=100 want=u; arm check +10s", 0, CheckNone},
+		{"with notification-fd: no check before ready", func() *sim {
+			s := newSim(false, false, false)
+			s.conf = Conf{CheckInterval: 10, Notify: true}
+			return s
+		}, func(s *sim) string { return s.ev(ev(EvBegin)) }, PhaseRun, "script u; clearready; start run; status run pid=100 want=u", 0, CheckNone},
+		{"... ready: first check in 10 s", func() *sim {
+			s := newSim(false, false, false)
+			s.conf = Conf{CheckInterval: 10, Notify: true}
+			s.ev(ev(EvBegin))
+			return s
+		}, func(s *sim) string { return s.after(time.Second).ev(ev(EvReady)) }, PhaseRun, "ready; arm check +10s", 0, CheckNone},
+		{"ready while the checks already run: no second timer", func() *sim { return checkSim(Conf{}) },
+			func(s *sim) string { return s.after(time.Second).ev(ev(EvReady)) }, PhaseRun, "ready", 0, CheckNone},
+		{"interval over: check, timeout the interval", func() *sim { return checkSim(Conf{}) },
+			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "check; arm check +10s", 0, CheckNone},
+		{"interval over, check-timeout 2", func() *sim { return checkSim(Conf{CheckTimeout: 2}) },
+			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "check; arm check +2s", 0, CheckNone},
+		{"timer early: nothing", func() *sim { return checkSim(Conf{}) },
+			func(s *sim) string { return s.after(time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "", 0, CheckNone},
+		{"check-interval removed: no check, no timer", func() *sim { s := checkSim(Conf{}); s.conf.CheckInterval = 0; return s },
+			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "", 0, CheckNone},
+		{"check exits 0: ok, next in 10 s", func() *sim { return checking(Conf{}) },
+			func(s *sim) string { return s.after(time.Second).ev(checkDone(true)) }, PhaseRun, "cancel check; arm check +10s", 0, CheckOK},
+		{"check fails: one failure, next in 10 s", func() *sim { return checking(Conf{}) },
+			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseRun, "cancel check; arm check +10s", 1, CheckFail},
+		{"check times out: killed, a failure", func() *sim { return checking(Conf{}) },
+			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "killcheck; arm check +10s", 1, CheckFail},
+		{"a success resets the count", func() *sim {
+			s := failedChecks(Conf{}, 2)
+			s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+			return s
+		},
+			func(s *sim) string { return s.ev(checkDone(true)) }, PhaseRun, "cancel check; arm check +10s", 0, CheckOK},
+		{"third failure: warning, TERM (no control/t)", func() *sim {
+			s := failedChecks(Conf{}, 2)
+			s.ok = "t"
+			s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+			return s
+		},
+			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseStopping, "cancel check; warn check 3; kill 100 TERM; status run, got TERM pid=100 want=u", 3, CheckFail},
+		{"check-failures 1, timeout-kill 500: TERM and the kill timer", func() *sim { return checking(Conf{CheckFailures: 1, TimeoutKill: 500}) },
+			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseStopping, "cancel check; warn check 1; kill 100 TERM; status run, got TERM pid=100 want=u; arm kill +500ms", 1, CheckFail},
+		{"... and the service exits: restarted, checks anew", func() *sim { s := checking(Conf{CheckFailures: 1}); s.ev(checkDone(false)); return s },
+			func(s *sim) string { return s.after(time.Second).exit(100, 15) }, PhaseRun, "clearready; status down pid=0 want=u; script u; clearready; start run; status run pid=101 want=u; arm check +10s", 0, CheckFail},
+		{"the service exits while its check runs: killed, dropped", func() *sim { return checking(Conf{}) },
+			func(s *sim) string { return s.after(time.Second).exit(100, 0) }, PhaseRun, "killcheck; cancel check; clearready; status down pid=0 want=u; script u; clearready; start run; status run pid=101 want=u; arm check +10s", 0, CheckNone},
+		{"a check's end after the service's: ignored", func() *sim { s := checking(Conf{}); s.after(time.Second).exit(100, 0); return s },
+			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseRun, "", 0, CheckNone},
+		{"'d': the timer goes with the exit", func() *sim { s := checkSim(Conf{}); s.ctl('d'); return s },
+			func(s *sim) string { return s.after(5*time.Second).exit(100, 15) }, PhaseDown, "cancel check; clearready; status down pid=0 want=d", 0, CheckNone},
+		{"got TERM: no check, no timer", func() *sim { s := checkSim(Conf{}); s.ctl('t'); return s },
+			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseStopping, "", 0, CheckNone},
+		{"paused: no check, the interval begins again", func() *sim { s := checkSim(Conf{}); s.ctl('p'); return s },
+			func(s *sim) string { return s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck}) }, PhaseRun, "arm check +10s", 0, CheckNone},
+		{"a check's failure while the service stops: counted, no TERM", func() *sim { s := checking(Conf{CheckFailures: 1}); s.ctl('t'); return s },
+			func(s *sim) string { return s.ev(checkDone(false)) }, PhaseStopping, "cancel check", 1, CheckFail},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			s := r.from()
+			got := r.do(s)
+			m := &s.st.Main
+			if got != r.acts || s.st.Phase(MainSvc) != r.phase || m.CheckFails != r.fails || m.Result != r.res {
+				t.Errorf("%s ->\n got  %s, [%s] fails %d result %d\n want %s, [%s] fails %d result %d", r.name,
+					s.st.Phase(MainSvc), got, m.CheckFails, m.Result, r.phase, r.acts, r.fails, r.res)
+			}
+		})
+	}
+}
+
+// TestMachineGiveUp: max-restarts's rows.
+func TestMachineGiveUp(t *testing.T) {
+	run := func(conf Conf) func() *sim {
+		return func() *sim { s := newSim(false, false, false); s.conf = conf; s.ev(ev(EvBegin)); return s }
+	}
+	// quick: ./run (pid 100) exited 1 after 0.5 s and was restarted (pid 101).
+	quick := func(conf Conf) func() *sim {
+		return func() *sim {
+			s := run(conf)()
+			s.after(500*time.Millisecond).exit(100, 1<<8)
+			s.after(time.Second).ev(Event{Kind: EvTimer})
+			return s
+		}
+	}
+	given := func() *sim { s := quick(Conf{MaxRestarts: 2})(); s.exit(101, 1<<8); return s }
+	rows := []struct {
+		name   string
+		from   func() *sim
+		do     func(s *sim) string
+		phase  Phase
+		acts   string
+		failed bool
+	}{
+		{"first quick end of 2: held as before", run(Conf{MaxRestarts: 2}),
+			func(s *sim) string { return s.after(500*time.Millisecond).exit(100, 1<<8) }, PhaseHeld, "clearready; status down pid=0 want=u; arm hold +1s", false},
+		{"second: given up, no hold, status as a plain down", quick(Conf{MaxRestarts: 2}),
+			func(s *sim) string { return s.exit(101, 1<<8) }, PhaseDown, "clearready; warn giveup 2/60s; status down pid=0 want=u", true},
+		{"given up: no start after a second", given,
+			func(s *sim) string { return s.after(time.Hour).ev(Event{Kind: EvTimer}) }, PhaseDown, "", true},
+		{"given up: 'u' starts it", given,
+			func(s *sim) string { return s.ctl('u') }, PhaseRun, "status down pid=0 want=u; script u; clearready; start run; status run pid=102 want=u", false},
+		{"given up: 'o' starts it once", given,
+			func(s *sim) string { return s.ctl('o') }, PhaseRun, "status down pid=0 want=d; script u; clearready; start run; status run, want down pid=102 want=d", false},
+		{"given up: 'd' leaves it failed", given,
+			func(s *sim) string { return s.ctl('d') }, PhaseDown, "status down pid=0 want=d", true},
+		{"after 'u' the count begins again", func() *sim { s := given(); s.ctl('u'); return s },
+			func(s *sim) string { return s.after(500*time.Millisecond).exit(102, 1<<8) }, PhaseHeld, "clearready; status down pid=0 want=u; arm hold +1s", false},
+		{"window 10: the second end 11 s later does not count with the first", quick(Conf{MaxRestarts: 2, RestartWindow: 10}),
+			func(s *sim) string { return s.after(10*time.Second).exit(101, 1<<8) }, PhaseRun, "clearready; status down pid=0 want=u; script u; clearready; start run; status run pid=102 want=u", false},
+		{"window 20: it does", quick(Conf{MaxRestarts: 2, RestartWindow: 20}),
+			func(s *sim) string { return s.after(10*time.Second).exit(101, 1<<8) }, PhaseDown, "clearready; warn giveup 2/20s; status down pid=0 want=u", true},
+		{"an exit after 't' was asked for: not counted", func() *sim { s := run(Conf{MaxRestarts: 1})(); s.ctl('t'); return s },
+			func(s *sim) string { return s.after(5*time.Second).exit(100, 15) }, PhaseRun, "clearready; status down pid=0 want=u; script u; clearready; start run; status run pid=101 want=u", false},
+		{"an exit after 'k': not counted", func() *sim { s := run(Conf{MaxRestarts: 1})(); s.ctl('k'); return s },
+			func(s *sim) string { return s.after(5*time.Second).exit(100, 9) }, PhaseRun, "clearready; status down pid=0 want=u; script u; clearready; start run; status run pid=101 want=u", false},
+		{"an exit 0 counts too", run(Conf{MaxRestarts: 1}),
+			func(s *sim) string { return s.after(5*time.Second).exit(100, 0) }, PhaseDown, "clearready; warn giveup 1/60s; status down pid=0 want=u", true},
+		{"a restart by the liveness check counts", func() *sim {
+			s := run(Conf{MaxRestarts: 1, CheckInterval: 10, CheckFailures: 1})()
+			s.after(10 * time.Second).ev(Event{Kind: EvTimer, Timer: TimerCheck})
+			s.ev(checkDone(false))
+			return s
+		}, func(s *sim) string { return s.exit(100, 15) }, PhaseDown, "clearready; warn giveup 1/60s; status down pid=0 want=u", true},
+		{"with ./finish: given up, ./finish runs", run(Conf{MaxRestarts: 1, Finish: true}),
+			func(s *sim) string { return s.exit(100, 1<<8) }, PhaseFinish, "clearready; warn giveup 1/60s; status finish pid=0 want=u; start finish 256; status finish pid=101 want=u", true},
+		{"... then the service stays down", func() *sim { s := run(Conf{MaxRestarts: 1, Finish: true})(); s.exit(100, 1<<8); return s },
+			func(s *sim) string { return s.exit(101, 0) }, PhaseDown, "clearready; status down pid=0 want=u", true},
+		{"./run cannot be executed: counted", func() *sim { s := newSim(false, false, false); s.conf.MaxRestarts = 1; s.failStart = 1; return s },
+			func(s *sim) string { return s.ev(ev(EvBegin)) }, PhaseDown, "script u; clearready; start run; status run pid=0 want=u; clearready; warn giveup 1/60s; status down pid=0 want=u", true},
+		{"want down ('o'): not counted", func() *sim { s := states["down"](); s.conf.MaxRestarts = 1; s.ctl('o'); return s },
+			func(s *sim) string { return s.after(5*time.Second).exit(100, 1<<8) }, PhaseDown, "clearready; status down pid=0 want=d", false},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			s := r.from()
+			got := r.do(s)
+			if got != r.acts || s.st.Phase(MainSvc) != r.phase || s.st.Main.Failed != r.failed {
+				t.Errorf("%s ->\n got  %s, [%s] failed %v\n want %s, [%s] failed %v", r.name, s.st.Phase(MainSvc), got, s.st.Main.Failed, r.phase, r.acts, r.failed)
+			}
+		})
 	}
 }

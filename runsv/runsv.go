@@ -53,16 +53,17 @@ type Runsv struct {
 	// none; the machine gets nothing else until it ends.
 	script     int
 	scriptC    byte
-	ctlReady   [2]bool         // epoll saw the control FIFO readable
-	readyPend  [2]bool         // a readiness newline was read, not yet given
-	timers     [2][2]time.Time // armed timers, by Target and Timer
-	exitCode   int             // -1 until ActExit
+	ctlReady   [2]bool               // epoll saw the control FIFO readable
+	readyPend  [2]bool               // a readiness newline was read, not yet given
+	timers     [2][NTimers]time.Time // armed timers, by Target and Timer
+	exitCode   int                   // -1 until ActExit
 	onGone     func(code int)
 	tag        tagPipe // hosted, without log/: the output pipe
 	mainSvc    bool    // hosted: the tree's main service (MainServiceFile)
 	mainEnding bool
 
-	cg [2]cgState // cgroup containment, by Target (cgroup.go)
+	cg  [2]cgState // cgroup containment, by Target (cgroup.go)
+	add [2]addIO   // liveness checks, supervise/extra (extra.go)
 }
 
 // Main runs runsv with the given argv and returns its exit code (it only
@@ -143,6 +144,7 @@ func newRunsv(h *Host, dir string) *Runsv {
 	r.io[LogSvc].init(supervise.LogPrefix, supervise.LogDir+"/")
 	r.onExit[MainSvc] = func(e reaper.Exit) { h.post(inMsg{r: r, t: MainSvc, e: e}) }
 	r.onExit[LogSvc] = func(e reaper.Exit) { h.post(inMsg{r: r, t: LogSvc, e: e}) }
+	r.initAdditions()
 	return r
 }
 
@@ -391,7 +393,7 @@ func (r *Runsv) event(kind int) {
 func (r *Runsv) busy() bool {
 	return r.io[MainSvc].pending() || r.io[LogSvc].pending() ||
 		r.exited[MainSvc] && !r.cg[MainSvc].waiting || r.exited[LogSvc] && !r.cg[LogSvc].waiting || r.readyPend[MainSvc] || r.readyPend[LogSvc] ||
-		r.ctlReady[MainSvc] || r.ctlReady[LogSvc] || r.gotTerm
+		r.ctlReady[MainSvc] || r.ctlReady[LogSvc] || r.gotTerm || r.checksPending()
 }
 
 // pass is one turn of runit's loop for r: due timers, collected exits,
@@ -409,7 +411,7 @@ func (r *Runsv) pass() {
 	}
 	now := time.Now()
 	for t := MainSvc; t <= LogSvc; t++ {
-		for tm := TimerHold; tm <= TimerKill; tm++ {
+		for tm := TimerHold; tm < NTimers; tm++ {
 			if at := r.timers[t][tm]; !at.IsZero() && !now.Before(at) && r.script == 0 {
 				r.timers[t][tm] = time.Time{}
 				r.step(Event{Kind: EvTimer, Target: t, Timer: tm})
@@ -417,6 +419,9 @@ func (r *Runsv) pass() {
 		}
 	}
 	r.deliverExits()
+	if r.script == 0 && r.exitCode < 0 {
+		r.deliverChecks()
+	}
 	for t := MainSvc; t <= LogSvc; t++ {
 		if t == LogSvc && !r.st.HaveLog {
 			break
@@ -469,9 +474,10 @@ func (r *Runsv) step(e Event) {
 			return
 		}
 		if !answer {
-			return
+			break
 		}
 	}
+	r.syncExtra()
 }
 
 // deliverExits gives the machine the exits the reaper collected.

@@ -66,6 +66,8 @@ const (
 	zTimeoutKill
 	zTimeoutFinish
 	zBackoff
+	zExtra // supervise/extra and extra.new (extra.go)
+	zExtraNew
 	nz
 )
 
@@ -103,6 +105,7 @@ func (s *svcIO) init(sup, base string) {
 		sup + supervise.PIDFile, sup + supervise.PIDFile + ".new",
 		sup + supervise.ReadyFile, sup + supervise.ReadyFile + ".new",
 		base + supervise.NotificationFDFile, base + "timeout-kill", base + "timeout-finish", base + "backoff",
+		sup + extraFile, sup + extraFile + ".new",
 	} {
 		s.z[i] = mkz(name)
 	}
@@ -170,6 +173,8 @@ func (r *Runsv) do(a *Action, e *Event) bool {
 		}
 	case ActExit:
 		r.exitCode = a.Code
+	default:
+		r.doAddition(a) // extra.go
 	}
 	return false
 }
