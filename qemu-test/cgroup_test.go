@@ -86,9 +86,11 @@ func cgroupOOM(t *testing.T, v *vm, hosted bool) {
 	}
 	for file, want := range map[string]string{
 		"/proc/" + strconv.Itoa(pid) + "/cgroup": "0::/gorunit/hog",
-		"/etc/sv/hog/supervise/extra":            "cgroup /sys/fs/cgroup/gorunit/hog",
-		"/sys/fs/cgroup/gorunit/hog/memory.max":  "16777216",
-		"/sys/fs/cgroup/gorunit/hog/pids.max":    "64",
+		// Two OOM kills, then the third start: supervise/extra shows the
+		// restarts and the last end (SIGKILL), the cgroup last.
+		"/etc/sv/hog/supervise/extra":           "restarts 2\nsignal 9\nfailed 0\ncheck none\ncheckfails 0\ncgroup /sys/fs/cgroup/gorunit/hog",
+		"/sys/fs/cgroup/gorunit/hog/memory.max": "16777216",
+		"/sys/fs/cgroup/gorunit/hog/pids.max":   "64",
 	} {
 		if got := strings.Join(v.shOK("cat "+file), "\n"); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)

@@ -153,3 +153,38 @@ func TestOneProcessReplacedBehindLink(t *testing.T) {
 	// Less than hostedWait (60 s): only the watch can make it.
 	waitUntil(t, 40*time.Second, 10*time.Millisecond, "the new x up", func() bool { return up(x) })
 }
+
+// TestOneProcessScriptDoesNotBlock: runit's runsv does nothing else while
+// a control/<c> script runs; hosted, that holds for the script's own
+// service only: another service of the same runsvdir is controlled
+// meanwhile.
+func TestOneProcessScriptDoesNotBlock(t *testing.T) {
+	im := ours(t)
+	tr := newTree(t)
+	a := tr.make("a", runScript, false)
+	b := tr.make("b", runScript, false)
+	gate := filepath.Join(tr.root, "gate")
+	must(t, os.MkdirAll(filepath.Join(a, "control"), 0o755))
+	must(t, os.WriteFile(filepath.Join(a, "control", "d"),
+		[]byte("#!/bin/sh\nwhile [ ! -e "+gate+" ]; do sleep 0.05; done\nexit 1\n"), 0o755))
+	tr.link("a")
+	tr.link("b")
+	must(t, os.WriteFile(filepath.Join(tr.svdir, ".one-process"), nil, 0o644))
+	start(t, im, opts{}, tr.svdir)
+	waitUntil(t, long, 10*time.Millisecond, "a and b up", func() bool { return up(a) && up(b) })
+	sv := testenv.Oracle(t, "sv")
+	// a's control/d now waits for the gate.
+	must(t, os.WriteFile(filepath.Join(a, "supervise", "control"), []byte("d"), 0))
+	out, err := exec.Command(sv, "-w", "30", "down", b).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "ok: down: ") {
+		t.Errorf("sv down b while a's control/d runs: %q %v", out, err)
+	}
+	if !up(a) {
+		t.Errorf("a went down before its control/d ended")
+	}
+	must(t, os.WriteFile(gate, nil, 0o644))
+	waitUntil(t, long, 10*time.Millisecond, "a down after its control/d", func() bool {
+		st, err := readStatus(filepath.Join(a, "supervise", "status"))
+		return err == nil && st.PID == 0
+	})
+}
