@@ -69,6 +69,11 @@ func TestHostPanicDropsOneService(t *testing.T) {
 	pa, pb := pidOf("a"), pidOf("b")
 	t.Cleanup(func() { syscall.Kill(pa, syscall.SIGKILL); syscall.Kill(pb, syscall.SIGKILL) })
 
+	// An idle pass over the services allocates nothing.
+	if n := testing.AllocsPerRun(50, func() { h.Dispatch(0) }); n != 0 {
+		t.Errorf("an idle Dispatch allocates %v times", n)
+	}
+
 	h.protect(svc["a"], func() { panic("a bug") })
 	if !svc["a"].Dropped() || gone["a"] != 111 {
 		t.Fatalf("a not dropped after its panic: dropped %v, gone %v", svc["a"].Dropped(), gone)
