@@ -99,13 +99,17 @@ func cgroupOOM(t *testing.T, v *vm, hosted bool) {
 	// sv -j status reads the cgroup's accounting through supervise/extra.
 	js := v.shOK("sv -j status /etc/service/hog")
 	var status struct {
-		State  string   `json:"state"`
-		Memory *float64 `json:"memory_bytes"`
-		CPU    *float64 `json:"cpu_usec"`
+		State    string   `json:"state"`
+		Memory   *float64 `json:"memory_bytes"`
+		CPU      *float64 `json:"cpu_usec"`
+		Signal   *int     `json:"signal"`
+		Restarts *int     `json:"restarts"`
 	}
+	// ... and shows the OOM kills: two restarts, the last end SIGKILL.
 	if len(js) != 1 || json.Unmarshal([]byte(js[0]), &status) != nil || status.State != "run" ||
-		status.Memory == nil || *status.Memory <= 0 || status.CPU == nil {
-		t.Errorf("sv -j status: %q, want the state run and the cgroup's memory and CPU", js)
+		status.Memory == nil || *status.Memory <= 0 || status.CPU == nil ||
+		status.Signal == nil || *status.Signal != 9 || status.Restarts == nil || *status.Restarts != 2 {
+		t.Errorf("sv -j status: %q, want the state run, the cgroup's memory and CPU, signal 9 and 2 restarts", js)
 	}
 	// The daemon dbl's first run left was killed (cgroup.kill) before the
 	// restart, which runs in the cgroup made afresh.
