@@ -276,25 +276,9 @@ func (h *Host) drop(r *Runsv) {
 		h.closeFd(&s.readyR)
 		h.closeFd(&s.pidfd)
 		h.closeFd(&s.stalefd)
-		for _, fd := range []*int{&s.ctlW, &s.ok, &s.lock} {
-			if *fd >= 0 {
-				unix.Close(*fd)
-				*fd = -1
-			}
-		}
 	}
-	for i := range r.logpipe {
-		if r.logpipe[i] >= 0 {
-			unix.Close(r.logpipe[i])
-			r.logpipe[i] = -1
-		}
-	}
-	r.closeTag()
 	r.cgroupRelease() // cgroup.go
-	if r.hosted && r.dfd >= 0 {
-		unix.Close(r.dfd)
-		r.dfd = -1
-	}
+	r.release()       // the rest, as after a failed set-up
 	h.svcs[r.slot] = nil
 	r.slot = -1
 	h.live--

@@ -9,6 +9,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/supervise"
+	"gorunit/internal/sysio"
 	"gorunit/reaper"
 )
 
@@ -133,31 +134,14 @@ type output struct {
 // prefix is false. Only services added afterwards are affected.
 func (h *Host) TagOutput(fd int, prefix bool) {
 	o := &output{h: h, fd: fd, prefix: prefix, rbuf: make([]byte, 4096)}
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
-		// A handle of our own, non-blocking: a pipe nobody reads must not
-		// stop the host.
-		if nfd, err := unix.Open("/proc/self/fd/"+itoa(fd), unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-			o.fd, o.pollfd = nfd, true
-			ev := unix.EpollEvent{Events: 0, Fd: 0, Pad: kOut}
-			unix.EpollCtl(h.ep, unix.EPOLL_CTL_ADD, nfd, &ev)
-		}
+	// A pipe nobody reads must not stop the host: a non-blocking handle
+	// of our own, in epoll (for EPOLLOUT) while the output is blocked.
+	if nfd := sysio.NonblockingPipe(fd); nfd >= 0 {
+		o.fd, o.pollfd = nfd, true
+		ev := unix.EpollEvent{Events: 0, Fd: 0, Pad: kOut}
+		unix.EpollCtl(h.ep, unix.EPOLL_CTL_ADD, nfd, &ev)
 	}
 	h.out = o
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
 }
 
 func (o *output) flushing() bool { return o.blocked && !o.pollfd }

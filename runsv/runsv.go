@@ -52,7 +52,6 @@ type Runsv struct {
 	// A control script running for the machine (async): its pid, 0 if
 	// none; the machine gets nothing else until it ends.
 	script     int
-	scriptC    byte
 	ctlReady   [2]bool               // epoll saw the control FIFO readable
 	readyPend  [2]bool               // a readiness newline was read, not yet given
 	timers     [2][NTimers]time.Time // armed timers, by Target and Timer
@@ -249,7 +248,8 @@ func (r *Runsv) setup() (err error) {
 	return nil
 }
 
-// release closes what a failed hosted setup opened.
+// release closes what setup opened (after a failed hosted setup, or when
+// the host drops the service: its polled descriptors are closed first).
 func (r *Runsv) release() {
 	for t := MainSvc; t <= LogSvc; t++ {
 		s := &r.io[t]
@@ -377,9 +377,7 @@ func (r *Runsv) event(kind int) {
 		r.cgroupEvent(Target(kind - kCg))
 	case kind == kTag:
 		r.readTag()
-	case kind >= kStale:
-		r.h.needReap = true
-	case kind >= kPid:
+	case kind >= kPid: // kPid, kStale: a process ended
 		r.h.needReap = true
 	case kind >= kReady:
 		r.h.protect(r, func() { r.readyPoll(Target(kind - kReady)) })

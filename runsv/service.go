@@ -364,7 +364,7 @@ func (r *Runsv) custom(c byte) bool {
 		r.fatalMsg("unable to run ", path, ": ", errstr.Str(err))
 		return false
 	}
-	r.script, r.scriptC = pid, c
+	r.script = pid
 	// Bytes stay in the FIFOs meanwhile: do not let epoll report them.
 	for t := MainSvc; t <= LogSvc; t++ {
 		if t == MainSvc || r.st.HaveLog {

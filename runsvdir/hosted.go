@@ -4,10 +4,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"gorunit/internal/initfiles"
-	"gorunit/internal/msg"
 	"gorunit/reaper"
 	"gorunit/runsv"
 )
@@ -85,14 +81,4 @@ func (d *runner) protectedRun() (code int, done bool) {
 		}
 	}()
 	return d.loopRun(), true
-}
-
-// writeExitcode leaves code in process 1's exit-code file for a container.
-func writeExitcode(code int) {
-	fd, err := unix.Open(initfiles.Exitcode, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return
-	}
-	unix.Write(fd, []byte(msg.Itoa(int64(code))+"\n"))
-	unix.Close(fd)
 }

@@ -29,6 +29,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/initfiles"
 	"gorunit/internal/lean"
 	"gorunit/internal/msg"
 	"gorunit/internal/proctitle"
@@ -285,7 +286,7 @@ func (d *runner) mainEnded(code int) {
 		d.onMainEnd(code)
 		return
 	}
-	writeExitcode(code)
+	initfiles.WriteExitcode(code)
 	d.exitReq.Store(1)
 }
 
@@ -809,11 +810,8 @@ func pipe() ([2]int, error) {
 // standard error, which shares the pipe, stays blocking; anything else is
 // duplicated.
 func teeFd() int {
-	var st unix.Stat_t
-	if unix.Fstat(2, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFIFO {
-		if fd, err := unix.Open("/proc/self/fd/2", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err == nil {
-			return fd
-		}
+	if fd := sysio.NonblockingPipe(2); fd >= 0 {
+		return fd
 	}
 	if fd, err := unix.FcntlInt(2, unix.F_DUPFD_CLOEXEC, 3); err == nil {
 		return fd

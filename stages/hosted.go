@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
-	"gorunit/internal/msg"
+	"gorunit/internal/initfiles"
 	"gorunit/reaper"
 	"gorunit/runsvdir"
 )
@@ -80,10 +80,7 @@ func (p *pid1) mainEnded(code int) {
 		// shutdown was asked for, its exit code is not the service's.
 		return
 	}
-	if fd, err := unix.Open(fileExitcode, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o644); err == nil {
-		unix.Write(fd, []byte(msg.Itoa(int64(code))+"\n"))
-		unix.Close(fd)
-	}
+	initfiles.WriteExitcode(code)
 	select {
 	case p.mainEnd <- code:
 	default:
