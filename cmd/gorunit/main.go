@@ -40,6 +40,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
+	_ "gorunit/internal/mainstack"
 	"gorunit/internal/msg"
 	"gorunit/internal/prog/chpst"
 	"gorunit/internal/prog/daemontools"
