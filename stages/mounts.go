@@ -121,13 +121,19 @@ func isMountpoint(path string) bool {
 	return st.Dev != pst.Dev || st.Ino == pst.Ino
 }
 
-// virtualFS are not unmounted at shutdown: nothing on them needs saving.
-var virtualFS = map[string]bool{
-	"proc": true, "sysfs": true, "devtmpfs": true, "devpts": true, "tmpfs": true,
-	"ramfs": true, "rootfs": true, "cgroup": true, "cgroup2": true, "securityfs": true,
-	"debugfs": true, "tracefs": true, "configfs": true, "pstore": true, "efivarfs": true,
-	"bpf": true, "mqueue": true, "hugetlbfs": true, "fusectl": true, "autofs": true,
-	"binfmt_misc": true, "rpc_pipefs": true, "nsfs": true, "selinuxfs": true,
+// virtualFS reports the filesystem types that are not unmounted at
+// shutdown: nothing on them needs saving. (A switch, not a map: a map
+// literal is built by an initialiser in every command of the binary.)
+func virtualFS(fstype string) bool {
+	switch fstype {
+	case "proc", "sysfs", "devtmpfs", "devpts", "tmpfs",
+		"ramfs", "rootfs", "cgroup", "cgroup2", "securityfs",
+		"debugfs", "tracefs", "configfs", "pstore", "efivarfs",
+		"bpf", "mqueue", "hugetlbfs", "fusectl", "autofs",
+		"binfmt_misc", "rpc_pipefs", "nsfs", "selinuxfs":
+		return true
+	}
+	return false
 }
 
 // unmountAll unmounts every real filesystem, newest first, remounting
@@ -139,7 +145,7 @@ func unmountAll() {
 	}
 	for i := len(ms) - 1; i >= 0; i-- {
 		m := ms[i]
-		if m.point == "/" || virtualFS[m.fstype] {
+		if m.point == "/" || virtualFS(m.fstype) {
 			continue
 		}
 		if unix.Unmount(m.point, 0) == nil {

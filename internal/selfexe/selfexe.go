@@ -17,11 +17,10 @@ const atExecFn = 31 // AT_EXECFN
 // argv[0] if the auxiliary vector does not carry it. The name may be
 // relative to the working directory at exec time.
 func ExecFn() string {
-	if av, err := unix.Auxv(); err == nil {
-		for _, kv := range av {
-			if kv[0] == atExecFn && kv[1] != 0 {
-				return cstring(kv[1])
-			}
+	av := runtime_getAuxv()
+	for i := 0; i+1 < len(av); i += 2 {
+		if av[i] == atExecFn && av[i+1] != 0 {
+			return cstring(av[i+1])
 		}
 	}
 	if len(os.Args) > 0 {
@@ -30,20 +29,27 @@ func ExecFn() string {
 	return ""
 }
 
-// cstring copies the NUL-terminated string at address p (in the initial
-// process stack, which lives as long as the process).
+// runtime_getAuxv is the auxiliary vector the runtime keeps (pairs of
+// type and value), read in place: unix.Auxv copies it, an allocation of a
+// size class that nothing else in most commands uses (a page of heap).
+// The runtime offers it to other packages by name (golang.org/x/sys uses
+// it too).
+//
+//go:linkname runtime_getAuxv runtime.getAuxv
+func runtime_getAuxv() []uintptr
+
+// cstring is the NUL-terminated string at p, in place: AT_EXECFN points
+// into the strings at the top of the process's stack, which stay for the
+// life of the process.
 func cstring(p uintptr) string {
 	ptr := *(*unsafe.Pointer)(unsafe.Pointer(&p))
 	n := 0
 	for n < 4096 && *(*byte)(unsafe.Add(ptr, n)) != 0 {
 		n++
 	}
-	return string(unsafe.Slice((*byte)(ptr), n))
+	return unsafe.String((*byte)(ptr), n)
 }
 
-// Path returns a path by which the running executable can be executed
-// again: /proc/self/exe when /proc is mounted (it works even if the file
-// was replaced or deleted), else the AT_EXECFN name.
 func Path() string {
 	if err := unix.Access("/proc/self/exe", unix.X_OK); err == nil {
 		return "/proc/self/exe"
