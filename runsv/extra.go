@@ -72,8 +72,8 @@ func (r *Runsv) initAdditions() {
 			base + "check-timeout", base + "check-failures", base + "max-restarts"} {
 			a.z[i] = mkz(name)
 		}
-		a.buf = make([]byte, 0, 256)
-		a.last = make([]byte, 0, 256)
+		a.buf = make([]byte, 0, 128) // 128: a size class the runtime uses already
+		a.last = make([]byte, 0, 128)
 	}
 	// The reaper may run these on another goroutine (process 1's):
 	// they only post to the host's inbox (host.go).
