@@ -35,13 +35,51 @@ func (e Exit) Low() int { return int(e.Status & 0xff) }
 
 // Reaper routes child exits to the code that started the children.
 type Reaper struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// The owners of the children: the first few inline (a runsv has at
+	// most three children, and a map of its own would be a size class
+	// and a span of its own, ~8 kB of its memory), the rest in a map.
+	few     [4]owner
 	owners  map[int]func(Exit)
 	waiting map[int]*Exit // pids a WaitFor waits for: the exit, if Reap collected it
 }
 
+type owner struct {
+	pid int // 0: free
+	fn  func(Exit)
+}
+
 // New returns an empty reaper.
-func New() *Reaper { return &Reaper{owners: make(map[int]func(Exit))} }
+func New() *Reaper { return &Reaper{} }
+
+// setOwner records fn as pid's owner (under r.mu).
+func (r *Reaper) setOwner(pid int, fn func(Exit)) {
+	for i := range r.few {
+		if o := &r.few[i]; o.pid == 0 || o.pid == pid {
+			o.pid, o.fn = pid, fn
+			return
+		}
+	}
+	if r.owners == nil {
+		r.owners = make(map[int]func(Exit))
+	}
+	r.owners[pid] = fn
+}
+
+// takeOwner removes pid's owner and returns it, nil if it has none (under
+// r.mu).
+func (r *Reaper) takeOwner(pid int) func(Exit) {
+	for i := range r.few {
+		if o := &r.few[i]; o.pid == pid {
+			fn := o.fn
+			*o = owner{}
+			return fn
+		}
+	}
+	fn := r.owners[pid]
+	delete(r.owners, pid)
+	return fn
+}
 
 // Start calls start (which forks a child and returns its pid) and, if it
 // succeeds, registers onExit for that pid, all under the reaper's lock, so
@@ -64,7 +102,7 @@ func (r *Reaper) Start(start func() (int, error), onExit func(Exit)) (int, error
 		r.waiting[pid] = nil
 		onExit = func(Exit) {}
 	}
-	r.owners[pid] = onExit
+	r.setOwner(pid, onExit)
 	return pid, nil
 }
 
@@ -111,7 +149,7 @@ func (r *Reaper) WaitFor(pid int) (Exit, bool) {
 		stolen := r.waiting[pid]
 		delete(r.waiting, pid)
 		if err == nil && got == pid {
-			delete(r.owners, pid)
+			r.takeOwner(pid)
 			return Exit{Pid: pid, Status: ws}, true
 		}
 		if stolen != nil {
@@ -134,8 +172,7 @@ func (r *Reaper) wait(flags int) (Exit, func(Exit), bool) {
 			return Exit{}, nil, false
 		}
 		e := Exit{Pid: pid, Status: ws}
-		owner := r.owners[pid]
-		delete(r.owners, pid)
+		owner := r.takeOwner(pid)
 		if _, ok := r.waiting[pid]; ok {
 			// A WaitFor in another goroutine waits for it: hand it over.
 			r.waiting[pid] = &e

@@ -1,6 +1,7 @@
 package reaper
 
 import (
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -44,8 +45,46 @@ func TestRoutesByPid(t *testing.T) {
 	if e := got[b]; !e.Signaled() || e.Low() != int(unix.SIGTERM) || e.Code() != 0 {
 		t.Errorf("killed: code %d low %d signaled %v", e.Code(), e.Low(), e.Signaled())
 	}
-	if len(r.owners) != 0 {
-		t.Errorf("still registered: %d", len(r.owners))
+	if n := r.registered(); n != 0 {
+		t.Errorf("still registered: %d", n)
+	}
+}
+
+// registered counts the pids with an owner.
+func (r *Reaper) registered() int {
+	n := len(r.owners)
+	for _, o := range r.few {
+		if o.pid != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRoutesByPidMany: more children than the reaper keeps inline, each
+// exit to its own owner, in whatever order they end.
+func TestRoutesByPidMany(t *testing.T) {
+	r := New()
+	got := map[int]int{}
+	want := map[int]int{}
+	for i := 0; i < 3*len(r.few); i++ {
+		code := 10 + i
+		pid := startShell(t, r, "exit "+strconv.Itoa(code), func(e Exit) {
+			if _, dup := got[e.Pid]; dup {
+				t.Errorf("pid %d delivered twice", e.Pid)
+			}
+			got[e.Pid] = e.Code() - code // 0 if routed to its own owner
+		})
+		want[pid] = 0
+	}
+	reapUntil(t, r, func() bool { return len(got) == len(want) })
+	for pid := range want {
+		if d, ok := got[pid]; !ok || d != 0 {
+			t.Errorf("pid %d: delivered %v, to the owner of the exit code %+d", pid, ok, d)
+		}
+	}
+	if n := r.registered(); n != 0 {
+		t.Errorf("still registered: %d", n)
 	}
 }
 
