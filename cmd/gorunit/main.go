@@ -78,6 +78,9 @@ func main() {
 func run(name string, argv []string) int {
 	switch name {
 	case "runit":
+		// Process 1: GOMAXPROCS=1 (a re-exec at boot, before anything
+		// else), as runit's one thread; the collector stays on.
+		lean.Procs()
 		stages.Main()
 		return 111
 	case "runit-init":

@@ -99,17 +99,28 @@ func start(gc func()) []string {
 	}
 	defer gc() // if GOMAXPROCS is the user's, or the re-exec failed
 	if _, set := syscall.Getenv("GOMAXPROCS"); !set {
-		comm, err := os.ReadFile("/proc/self/comm")
-		if err != nil || len(comm) < 2 {
+		// The name (comm) from the kernel itself: process 1 starts
+		// before /proc is mounted.
+		var comm [16]byte
+		unix.Syscall6(unix.SYS_PRCTL, unix.PR_GET_NAME, uintptr(unsafe.Pointer(&comm[0])), 0, 0, 0, 0)
+		cn := 0
+		for cn < len(comm) && comm[cn] != 0 {
+			cn++
+		}
+		if cn == 0 {
 			return env
 		}
-		reexec := append(env[:n:n], maxprocs, marker+string(comm[:len(comm)-1]))
+		reexec := append(env[:n:n], maxprocs, marker+string(comm[:cn]))
 		// By the name it was executed under if that is still the same
 		// file, else by its real path if it still has one, so that the
 		// threads the runtime starts before init (named after the
 		// executed file, not by prctl) are not all called "exe", nor
 		// "gorunit" (the multi-call binary behind every command's link).
 		exe := sameFile(selfexe.ExecFn())
+		if exe == "" && unix.Access("/proc/self/exe", unix.F_OK) != nil {
+			// No /proc (process 1 at boot): the file executed, as named.
+			exe = selfexe.ExecFn()
+		}
 		if exe == "" {
 			var err error
 			exe, err = os.Readlink("/proc/self/exe")
