@@ -483,6 +483,9 @@ func TestKillDuringFinishThenUp(t *testing.T) {
 		testenv.WaitFor(t, testenv.Deadline, "finish", func() bool { return cat(out) == "run\nfinish -1 15\n" })
 		w.write("kf/supervise/control", "ku")
 		testenv.WaitFor(t, testenv.Deadline, "run with finish running", func() bool { return cat(out) == "run\nfinish -1 15\nrun\n" })
+		// A forking runsv (runit's) may write the new status only after
+		// ./run has written its line (seen under load).
+		waitStatus(t, st, "up again", isUp)
 		tr := &transcript{w: w}
 		tr.sv("status", "kf")
 		os.WriteFile(gate, nil, 0644)
