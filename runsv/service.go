@@ -102,6 +102,9 @@ type svcIO struct {
 func (s *svcIO) init(sup, base string) {
 	s.sup, s.base = sup, base
 	s.readyR, s.pidfd, s.stalefd = -1, -1, -1
+	// None open yet: the log's stay so without log/ (0 would be the
+	// host's stdin, closed by release and the host's drop).
+	s.ctlR, s.ctlW, s.ok, s.lock = -1, -1, -1, -1
 	for i, name := range [nz]string{
 		sup + supervise.StatusFile, sup + supervise.StatusFile + ".new",
 		sup + supervise.StatFile, sup + supervise.StatFile + ".new",
