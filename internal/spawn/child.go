@@ -68,6 +68,12 @@ func child(j *job) {
 	if j.fixRlim {
 		restoreRlimit(j)
 	}
+	if j.setsid {
+		_, _, errno = syscall.RawSyscall6(syscall.SYS_SETSID, 0, 0, 0, 0, 0, 0)
+		if errno != 0 {
+			fail(w, errno)
+		}
+	}
 	w, errno = moveFds(j, w)
 	if errno == 0 && j.dir != nil {
 		_, _, errno = syscall.RawSyscall6(syscall.SYS_CHDIR, uintptr(unsafe.Pointer(j.dir)), 0, 0, 0, 0, 0)

@@ -45,6 +45,8 @@ type Attr struct {
 	// it, Start returns the error and starts nothing.
 	UseCgroupFD bool
 	CgroupFD    int
+	// Setsid makes the child a session (and process group) leader.
+	Setsid bool
 }
 
 // cloneArgs is the kernel's struct clone_args (version 2, 88 bytes).
@@ -81,6 +83,7 @@ type job struct {
 	rlim    syscall.Rlimit // the original
 
 	resetSigs bool // reset caught signals by hand (no CLONE_CLEAR_SIGHAND)
+	setsid    bool
 
 	clone3 bool
 	flags  uintptr // clone(2)'s flags
@@ -123,6 +126,7 @@ func Start(path string, argv, env []string, dir string, files []uintptr, a *Attr
 	}
 	syscall.ForkLock.Lock()
 	j := &theJob
+	j.setsid = a.Setsid
 	if err = j.prepare(path, argv, env, dir, files, w); err == nil {
 		pid, pidfd, err = j.fork(a)
 	}

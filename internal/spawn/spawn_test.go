@@ -569,3 +569,26 @@ func TestChildCallsNothing(t *testing.T) {
 		t.Fatalf("objdump found %d functions, %d calls:\n%s", funcs, calls, out)
 	}
 }
+
+// TestSetsid: with Attr.Setsid the child leads a session of its own.
+func TestSetsid(t *testing.T) {
+	both(t, func(t *testing.T) {
+		for _, setsid := range []bool{false, true} {
+			out := filepath.Join(t.TempDir(), "out")
+			pid, _, err := Start("/bin/sh", []string{"sh", "-c", `set -- $(sed 's/.*) //' /proc/$$/stat); echo $3 $4 > ` + out}, nil, "", []uintptr{0, 1, 2}, &Attr{Setsid: setsid})
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitPid(t, pid)
+			b, _ := os.ReadFile(out)
+			f := strings.Fields(string(b))
+			if len(f) != 2 {
+				t.Fatalf("stat fields %q", b)
+			}
+			me := strconv.Itoa(pid)
+			if leader := f[0] == me && f[1] == me; leader != setsid {
+				t.Errorf("Setsid %v: pgrp %s session %s, pid %s", setsid, f[0], f[1], me)
+			}
+		}
+	})
+}
