@@ -5,17 +5,21 @@ import (
 	"unsafe"
 )
 
-// The child's side. After the clone the child is a copy of the parent
-// with one thread, this one, whose Go runtime state is a snapshot that must
-// not be used: other threads may have held its locks, and nothing here may
-// allocate, grow the stack, be preempted or run a signal handler of the
-// runtime. So every function from forkChild on is
+// The child's side. After the clone the child has one thread, this one,
+// and either a copy of the parent's memory (whose Go runtime state is a
+// snapshot that must not be used: other threads may have held its locks)
+// or, with CLONE_VM, the parent's memory itself, shared with the running
+// parent until the execve: it must write nothing but its own stack and its
+// slot's job. Nothing here may allocate, grow the stack, be preempted or
+// run a signal handler of the runtime. So every function from forkChild
+// (vmChild) on is
 //
-//   - //go:nosplit: no stack check (the child's stack is the copy of the
+//   - //go:nosplit: no stack check (a check would compare against the
+//     parent goroutine's bounds; the copy's stack is the copy of the
 //     goroutine's, and the linker checks that the nosplit chain
 //     forkChild → child → helpers → syscall.RawSyscall6 → the runtime's
 //     assembly fits the stack guard that the parent's caller of forkChild
-//     ensured);
+//     ensured; the CLONE_VM child has a stack of stackSize of its own);
 //   - //go:norace (no race detector calls) and //go:nocheckptr;
 //   - written with locals that do not escape, no defer, no closures, no
 //     slices or bounds-checked indexing (descriptors are reached with

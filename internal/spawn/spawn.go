@@ -4,24 +4,34 @@
 //
 // syscall.ForkExec clones with CLONE_VM|CLONE_VFORK: the caller's thread is
 // suspended until the child has executed the program (or failed to), then
-// reads an error pipe, so that an exec failure comes back as an error. Start
-// clones without CLONE_VM and without CLONE_VFORK and returns as soon as
-// the kernel has made the child: the child runs raw system calls only
-// (child.go), executes the program and, should anything fail, writes one
-// record (its pid and the errno) to a close-on-exec pipe of this package
-// and exits ExitCode, as runit's child exits 111 after "unable to start".
-// Whoever collects the exit of a pid with ExitCode asks ExecError whether
-// it was an exec failure: the record is in the pipe before the exit can be
-// collected.
+// reads an error pipe, so that an exec failure comes back as an error.
+// Start returns as soon as the kernel has made the child, which runs raw
+// system calls only (child.go), executes the program and, should anything
+// fail, writes one record (its pid and the errno) to a close-on-exec pipe
+// of this package and exits ExitCode, as runit's child exits 111 after
+// "unable to start". Whoever collects the exit of a pid with ExitCode asks
+// ExecError whether it was an exec failure: the record is in the pipe
+// before the exit can be collected.
+//
+// The clone: on amd64 (without the race detector) clone3 with CLONE_VM
+// but without CLONE_VFORK, the child on a stack of its own (vm_amd64.s),
+// sharing the parent's memory until its execve, which the kernel reports
+// by clearing a word of the child's slot (CLONE_CHILD_CLEARTID): no page
+// tables are copied, which costs as much as the exec Go's vfork waits for
+// (~0.15-0.2 ms on a small process here). Elsewhere, or where the kernel
+// refuses it, clone3 or clone(2) without CLONE_VM: a copy, as fork(2).
+// Caught signals go back to SIG_DFL in the child (CLONE_CLEAR_SIGHAND, or
+// by hand after clone(2)) before it unblocks any.
 //
 // Every byte the child needs (the NUL-terminated path, argv and envp
 // arrays, the directory, the descriptors) is prepared by the parent before
-// the clone, in buffers reused under syscall.ForkLock.
+// the clone, in a slot whose buffers are reused, under syscall.ForkLock.
 package spawn
 
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"unsafe"
 
@@ -92,19 +102,48 @@ type job struct {
 }
 
 // Everything below is guarded by syscall.ForkLock (held for writing): the
-// job and its buffers are reused by every start.
+// slots and their buffers are reused by every start.
 var (
-	theJob job
-	arena  []byte  // NUL-terminated strings
-	ptrs   []*byte // argv, nil, envv, nil: pointers into arena
+	slots []*slot
 
+	noVM     bool // CLONE_VM with a stack of the child's own refused: copies from now on
 	noClone3 bool // clone3 or CLONE_CLEAR_SIGHAND refused: clone(2) from now on
 	noPidfd  bool // CLONE_PIDFD refused: none from now on
 )
 
+// slot is one start's job, its strings and, with CLONE_VM, the child's
+// stack. A child that shares the parent's memory (CLONE_VM) reads its slot
+// until it has executed its program or exited, which the kernel tells by
+// clearing busy (CLONE_CHILD_CLEARTID); until then Start takes another
+// slot. A child with a copy of the memory leaves its slot free at once.
+type slot struct {
+	busy  int32
+	job   job
+	arena []byte  // NUL-terminated strings
+	ptrs  []*byte // argv, nil, envv, nil: pointers into arena
+	stack []byte  // CLONE_VM: the child's stack, outside the Go heap
+}
+
+// stackSize is the child's stack with CLONE_VM: the nosplit chain from
+// vmChild needs less than 1 kB (the linker checks it against its limit).
+const stackSize = 16 << 10
+
+// freeSlot returns a slot no child reads any more.
+func freeSlot() *slot {
+	for _, s := range slots {
+		if atomic.LoadInt32(&s.busy) == 0 {
+			return s
+		}
+	}
+	s := &slot{}
+	slots = append(slots, s)
+	return s
+}
+
 // forceClone makes Start use clone(2) and the child's own reset of the
-// signal handlers (tests of that path).
-var forceClone bool
+// signal handlers, forceCopy clone3 without CLONE_VM (tests of those
+// paths).
+var forceClone, forceCopy bool
 
 // Start starts path with argv and env in dir ("": the caller's), the child
 // getting files[i] as descriptor i (^uintptr(0): closed), and returns its
@@ -125,17 +164,18 @@ func Start(path string, argv, env []string, dir string, files []uintptr, a *Attr
 		a = &Attr{}
 	}
 	syscall.ForkLock.Lock()
-	j := &theJob
-	j.setsid = a.Setsid
-	if err = j.prepare(path, argv, env, dir, files, w); err == nil {
-		pid, pidfd, err = j.fork(a)
+	sl := freeSlot()
+	sl.job.setsid = a.Setsid
+	if err = sl.prepare(path, argv, env, dir, files, w); err == nil {
+		pid, pidfd, err = sl.fork(a)
 	}
 	syscall.ForkLock.Unlock()
 	return pid, pidfd, err
 }
 
 // prepare fills the job (but for the clone flags).
-func (j *job) prepare(path string, argv, env []string, dir string, files []uintptr, w int) error {
+func (sl *slot) prepare(path string, argv, env []string, dir string, files []uintptr, w int) error {
+	j := &sl.job
 	n := len(path) + 1 + len(dir) + 1
 	for _, s := range argv {
 		n += len(s) + 1
@@ -143,15 +183,15 @@ func (j *job) prepare(path string, argv, env []string, dir string, files []uintp
 	for _, s := range env {
 		n += len(s) + 1
 	}
-	if cap(arena) < n {
-		arena = make([]byte, 0, n+n/2)
+	if cap(sl.arena) < n {
+		sl.arena = make([]byte, 0, n+n/2)
 	}
-	if need := len(argv) + len(env) + 2; cap(ptrs) < need {
-		ptrs = make([]*byte, need+need/2)
+	if need := len(argv) + len(env) + 2; cap(sl.ptrs) < need {
+		sl.ptrs = make([]*byte, need+need/2)
 	}
 	// The arena does not move while it is filled (its capacity
 	// suffices), so that pointers into it are taken as it grows.
-	b := arena[:0]
+	b := sl.arena[:0]
 	add := func(s string) *byte {
 		i := len(b)
 		b = append(append(b, s...), 0)
@@ -162,7 +202,7 @@ func (j *job) prepare(path string, argv, env []string, dir string, files []uintp
 	if dir != "" {
 		j.dir = add(dir)
 	}
-	p := ptrs[:0]
+	p := sl.ptrs[:0]
 	for _, s := range argv {
 		p = append(p, add(s))
 	}
@@ -171,7 +211,7 @@ func (j *job) prepare(path string, argv, env []string, dir string, files []uintp
 		p = append(p, add(s))
 	}
 	p = append(p, nil)
-	arena, ptrs = b, p
+	sl.arena, sl.ptrs = b, p
 	// A NUL inside a string would cut it short: refuse, as ForkExec does.
 	nul := 0
 	for _, c := range b {
@@ -213,13 +253,15 @@ func b2i(b bool) int {
 	return 0
 }
 
-// fork clones the child (with the clone3 or clone(2) fallbacks) and
-// returns its pid and pidfd.
-func (j *job) fork(a *Attr) (pid, pidfd int, err error) {
+// fork clones the child (with the fallbacks: clone3 without CLONE_VM,
+// clone(2)) and returns its pid and pidfd.
+func (sl *slot) fork(a *Attr) (pid, pidfd int, err error) {
+	j := &sl.job
 	for {
 		wantPidfd := a.PidFD && !noPidfd
 		j.pidfd = -1
 		j.clone3 = a.UseCgroupFD || !noClone3 && !forceClone
+		vm := j.clone3 && haveVM && !noVM && !forceCopy
 		j.resetSigs = !j.clone3
 		if j.clone3 {
 			// CLONE_CLEAR_SIGHAND (5.5): the kernel resets every
@@ -239,8 +281,31 @@ func (j *job) fork(a *Attr) (pid, pidfd int, err error) {
 				j.flags |= unix.CLONE_PIDFD
 			}
 		}
+		if vm && sl.stack == nil {
+			st, err := unix.Mmap(-1, 0, stackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+			if err != nil {
+				return 0, -1, err
+			}
+			sl.stack = st
+		}
+		var p uintptr
+		var errno syscall.Errno
 		runtime.LockOSThread()
-		p, errno := forkChild(j)
+		if vm {
+			// The child runs on its own stack in the parent's memory
+			// until its execve; the kernel clears busy then.
+			j.args.flags |= unix.CLONE_VM | unix.CLONE_CHILD_CLEARTID
+			j.args.childTID = uint64(uintptr(unsafe.Pointer(&sl.busy)))
+			j.args.stack = uint64(uintptr(unsafe.Pointer(&sl.stack[0])))
+			j.args.stackSize = stackSize
+			atomic.StoreInt32(&sl.busy, 1)
+			p, errno = forkChildVM(j)
+			if errno != 0 {
+				atomic.StoreInt32(&sl.busy, 0)
+			}
+		} else {
+			p, errno = forkChild(j)
+		}
 		runtime.UnlockOSThread()
 		switch {
 		case errno == 0:
@@ -249,6 +314,9 @@ func (j *job) fork(a *Attr) (pid, pidfd int, err error) {
 				pidfd = int(j.pidfd)
 			}
 			return int(p), pidfd, nil
+		case vm && !a.UseCgroupFD && (errno == syscall.EINVAL || errno == syscall.E2BIG):
+			// clone3 without a stack argument (before 5.5)? Copies.
+			noVM = true
 		case j.clone3 && !a.UseCgroupFD && (errno == syscall.ENOSYS || errno == syscall.EINVAL || errno == syscall.E2BIG):
 			// No clone3 (before 5.3) or no CLONE_CLEAR_SIGHAND (5.5).
 			noClone3 = true

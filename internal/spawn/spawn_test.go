@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -34,10 +35,19 @@ func waitPid(t *testing.T, pid int) unix.WaitStatus {
 	return ws
 }
 
-// both runs f with clone3 (CLONE_CLEAR_SIGHAND) and with clone(2) and the
-// child's own reset of the signal handlers.
+// both runs f with each way of cloning: clone3 with CLONE_VM and a stack
+// of the child's own (where the architecture has it), clone3 with a copy
+// of the memory (CLONE_CLEAR_SIGHAND), and clone(2) with the child's own
+// reset of the signal handlers.
 func both(t *testing.T, f func(t *testing.T)) {
-	t.Run("clone3", f)
+	if haveVM {
+		t.Run("vm", f)
+	}
+	t.Run("clone3", func(t *testing.T) {
+		forceCopy = true
+		defer func() { forceCopy = false }()
+		f(t)
+	})
 	t.Run("clone", func(t *testing.T) {
 		forceClone = true
 		defer func() { forceClone = false }()
@@ -545,11 +555,11 @@ func TestChildCallsNothing(t *testing.T) {
 	if out, err := exec.Command(gobin, append(args, "gorunit/internal/spawn")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	out, err := exec.Command(gobin, "tool", "objdump", "-s", `^gorunit/internal/spawn\.(forkChild|child|fail|resetSignals|restoreRlimit|moveFds|fdAt)$`, archive).CombinedOutput()
+	out, err := exec.Command(gobin, "tool", "objdump", "-s", `^gorunit/internal/spawn\.(forkChild|forkChildVM|vmChild|child|fail|resetSignals|restoreRlimit|moveFds|fdAt)$`, archive).CombinedOutput()
 	if err != nil {
 		t.Fatalf("objdump: %v\n%s", err, out)
 	}
-	allowed := regexp.MustCompile(`R_CALL:(syscall\.RawSyscall6|gorunit/internal/spawn\.(child|fail|resetSignals|restoreRlimit|moveFds|fdAt))\s*$`)
+	allowed := regexp.MustCompile(`R_CALL:(syscall\.RawSyscall6|gorunit/internal/spawn\.(cloneVM|vmChild|child|fail|resetSignals|restoreRlimit|moveFds|fdAt))\s*$`)
 	funcs, calls := 0, 0
 	for _, l := range strings.Split(string(out), "\n") {
 		if strings.HasPrefix(l, "TEXT ") {
@@ -588,6 +598,42 @@ func TestSetsid(t *testing.T) {
 			me := strconv.Itoa(pid)
 			if leader := f[0] == me && f[1] == me; leader != setsid {
 				t.Errorf("Setsid %v: pgrp %s session %s, pid %s", setsid, f[0], f[1], me)
+			}
+		}
+	})
+}
+
+// TestSlotReuse: a slot whose child has executed its program (or exited)
+// is free again (with CLONE_VM the kernel clears busy then:
+// CLONE_CHILD_CLEARTID), so that sequential starts use no new slot.
+func TestSlotReuse(t *testing.T) {
+	both(t, func(t *testing.T) {
+		for i := 0; i < 20; i++ {
+			path := "/bin/true"
+			if i%2 == 1 {
+				path = "/nonexistent"
+			}
+			pid, _, err := Start(path, []string{path}, nil, "", []uintptr{0, 1, 2}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			waitPid(t, pid)
+			ExecError(pid)
+			syscall.ForkLock.Lock()
+			busy, n := 0, len(slots)
+			for _, s := range slots {
+				busy += int(atomic.LoadInt32(&s.busy))
+			}
+			syscall.ForkLock.Unlock()
+			if busy != 0 {
+				t.Fatalf("start %d: %d slots busy after the child's exit", i, busy)
+			}
+			if i == 0 {
+				defer func(n0 int) {
+					if len(slots) != n0 {
+						t.Errorf("%d slots after sequential starts, %d after the first", len(slots), n0)
+					}
+				}(n)
 			}
 		}
 	})
