@@ -59,6 +59,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"gorunit/internal/errstr"
+	"gorunit/internal/spawn"
 )
 
 // cgroupKillWait bounds the wait for a killed cgroup to be empty. SIGKILL
@@ -480,27 +481,27 @@ func hasController(dir, name string) bool {
 	return false
 }
 
-// forkExec is syscall.ForkExec for the start of p, into t's cgroup if it
+// forkExec starts p (internal/spawn) with a pidfd, into t's cgroup if it
 // has one. Should the kernel refuse the cgroup (no clone3, a cgroup it
 // will not take), the start is tried once more without, after a warning.
-func (r *Runsv) forkExec(t Target, p Prog, argv []string, attr *syscall.ProcAttr) (int, error) {
+func (r *Runsv) forkExec(t Target, p Prog, argv []string, dir string, files []uintptr) (int, int, error) {
+	a := spawn.Attr{PidFD: true}
 	fd := r.cgroupSetup(t, p)
 	if fd < 0 {
-		attr.Sys.UseCgroupFD = false
-		return syscall.ForkExec(argv[0], argv, attr)
+		return spawn.Start(argv[0], argv, r.h.Env, dir, files, &a)
 	}
-	attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, fd
-	pid, err := syscall.ForkExec(argv[0], argv, attr)
+	a.UseCgroupFD, a.CgroupFD = true, fd
+	pid, pidfd, err := spawn.Start(argv[0], argv, r.h.Env, dir, files, &a)
 	if err == nil || err == syscall.EAGAIN || err == syscall.ENOMEM {
 		// EAGAIN: perhaps pids.max; runsv tries again later.
-		return pid, err
+		return pid, pidfd, err
 	}
-	attr.Sys.UseCgroupFD = false
-	pid, err2 := syscall.ForkExec(argv[0], argv, attr)
+	a.UseCgroupFD = false
+	pid, pidfd, err2 := spawn.Start(argv[0], argv, r.h.Env, dir, files, &a)
 	if err2 == nil {
 		r.cgWarn(t, cgwClone, r.io[t].base, "cgroup: unable to start in ", r.cg[t].path, ": ", errstr.Str(err), ", running without a cgroup")
 	}
-	return pid, err2
+	return pid, pidfd, err2
 }
 
 // cgroupExited is called by the host when it has collected the exit of

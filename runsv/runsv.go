@@ -493,6 +493,7 @@ func (r *Runsv) deliverExits() {
 }
 
 func (r *Runsv) collected(t Target, e reaper.Exit) {
+	r.reportExecError(t, e) // service.go
 	if e.Pid != r.st.Svc(t).Pid {
 		// A process 'k' left behind and 'u' replaced: runit ignores its
 		// exit too; it keeps no slot for the current process's exit.

@@ -10,6 +10,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/msg"
+	"gorunit/internal/spawn"
 	"gorunit/internal/supervise"
 	"gorunit/internal/sysio"
 	"gorunit/internal/tai64"
@@ -86,6 +87,8 @@ type svcIO struct {
 	pidfd      int // pidfd of the service's process, -1 if none
 	stalefd    int // pidfd of a process 'k' left behind and 'u' replaced, -1 if none
 
+	prog Prog // what the process last started runs (for reportExecError)
+
 	// pidWritten is the pid last written to supervise/pid (-1: never).
 	pidWritten int
 
@@ -99,6 +102,9 @@ type svcIO struct {
 func (s *svcIO) init(sup, base string) {
 	s.sup, s.base = sup, base
 	s.readyR, s.pidfd, s.stalefd = -1, -1, -1
+	// None open yet: the log's stay so without log/ (0 would be the
+	// host's stdin, closed by release and the host's drop).
+	s.ctlR, s.ctlW, s.ok, s.lock = -1, -1, -1, -1
 	for i, name := range [nz]string{
 		sup + supervise.StatusFile, sup + supervise.StatusFile + ".new",
 		sup + supervise.StatFile, sup + supervise.StatFile + ".new",
@@ -276,10 +282,13 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 	if p != ProgFinish {
 		files, readyW = r.notifyFiles(t, files)
 	}
+	// The child is forked and the status written at once, while it
+	// executes its program (internal/spawn). A failure to execute shows
+	// as its exit 111 (reportExecError), as with runit's child.
 	pidfd := -1
-	attr := &syscall.ProcAttr{Dir: dir, Env: r.h.Env, Files: files, Sys: &syscall.SysProcAttr{PidFD: &pidfd}}
-	pid, err := r.h.R.Start(func() (int, error) {
-		return r.forkExec(t, p, argv, attr) // into its cgroup, if any (cgroup.go)
+	pid, err := r.h.R.Start(func() (pid int, err error) {
+		pid, pidfd, err = r.forkExec(t, p, argv, dir, files) // into its cgroup, if any (cgroup.go)
+		return pid, err
 	}, r.onExit[t])
 	if readyW >= 0 {
 		unix.Close(readyW)
@@ -291,16 +300,13 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 			r.warn("unable to fork, sleeping: ", errstr.Str(err))
 			return Event{Kind: EvStartFailed, Target: t, Retry: true}
 		}
-		// runit's child prints this and exits 111; there is no child
-		// here (the exec failed before it became one), so the machine
-		// does the same bookkeeping as for a child that exited 111.
-		what := argv[0]
-		if t == LogSvc {
-			what = supervise.LogDir + "/./" + supervise.RunFile
-		}
-		r.fatalMsg("unable to start ", what, ": ", errstr.Str(err))
+		// Arguments the kernel cannot take (a NUL byte), a cgroup
+		// refused twice: there is no child, so the machine does the
+		// same bookkeeping as for a child that exited 111.
+		r.fatalMsg("unable to start ", progName(t, p), ": ", errstr.Str(err))
 		return Event{Kind: EvStartFailed, Target: t}
 	}
+	r.io[t].prog = p
 	if s := &r.io[t]; s.pidfd >= 0 {
 		// The old process still runs ('k' then 'u'): its pidfd stays a
 		// wake-up so that it is reaped when it ends.
@@ -313,6 +319,30 @@ func (r *Runsv) start(t Target, p Prog, ws syscall.WaitStatus) Event {
 		r.h.add(pidfd, r.slot, kPid+int(t))
 	}
 	return Event{Kind: EvStarted, Target: t, Pid: pid}
+}
+
+// progName is how runit's messages name the program p of t.
+func progName(t Target, p Prog) string {
+	switch {
+	case t == LogSvc:
+		return supervise.LogDir + "/./" + supervise.RunFile
+	case p == ProgFinish:
+		return "./" + supervise.FinishFile
+	}
+	return "./" + supervise.RunFile
+}
+
+// reportExecError is called when the exit e of t's process is collected:
+// if the process exited 111 because it could not execute its program
+// (internal/spawn's record), it prints the message runit's child prints
+// before it exits 111.
+func (r *Runsv) reportExecError(t Target, e reaper.Exit) {
+	if e.Signaled() || e.Code() != spawn.ExitCode {
+		return
+	}
+	if errno, ok := spawn.ExecError(e.Pid); ok {
+		r.fatalMsg("unable to start ", progName(t, r.io[t].prog), ": ", errstr.Str(errno))
+	}
 }
 
 func (r *Runsv) mainFiles() []uintptr {

@@ -8,6 +8,7 @@ import (
 
 	"gorunit/internal/errstr"
 	"gorunit/internal/lean"
+	"gorunit/internal/spawn"
 	"gorunit/internal/svlink"
 	"gorunit/internal/sysio"
 	"gorunit/reaper"
@@ -99,6 +100,7 @@ func (d *runner) entry(fd int, name0 []byte) {
 	}
 	s := &service{key: k, name0: string(name0), seen: true, start: true, fresh: true}
 	s.onExit = func(e reaper.Exit) {
+		d.execFailed(s, e)
 		if s.pid == e.Pid {
 			s.pid = 0
 		}
@@ -247,12 +249,17 @@ func (d *runner) host1(s *service) {
 	}
 }
 
+// start forks a runsv for s (internal/spawn: without waiting for its
+// exec, as runit's runsvdir forks). A failure to execute prog shows as the
+// child's exit 111, when s.onExit reports it (execFailed).
 func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
 	argv := []string{"runsv", s.name()}
 	// A supervise symlink into an empty /run (read-only root).
 	svlink.Prepare(argv[1])
+	a := spawn.Attr{Setsid: attr.Sys != nil && attr.Sys.Setsid}
 	pid, err := d.r.Start(func() (int, error) {
-		return syscall.ForkExec(prog, argv, attr)
+		pid, _, err := spawn.Start(prog, argv, attr.Env, "", attr.Files, &a)
+		return pid, err
 	}, s.onExit)
 	if err != nil {
 		if err == syscall.EAGAIN {
@@ -264,4 +271,16 @@ func (d *runner) start(s *service, prog string, attr *syscall.ProcAttr) {
 		return
 	}
 	s.pid = pid
+}
+
+// execFailed prints, when the exit e of s's runsv is collected, the
+// message for a runsv that could not be executed (the child's exit 111
+// with internal/spawn's record), as runit's child prints it.
+func (d *runner) execFailed(s *service, e reaper.Exit) {
+	if e.Signaled() || e.Code() != spawn.ExitCode {
+		return
+	}
+	if errno, ok := spawn.ExecError(e.Pid); ok {
+		d.say("fatal", "unable to start runsv ", s.name(), ": ", errstr.Str(errno))
+	}
 }
