@@ -149,13 +149,13 @@ func restoreRlimit(j *job) {
 	}
 }
 
-// fdAt is &j.fds[i] without a bounds check (i < j.nfd <= MaxFiles).
+// fdAt is &fds[i] (j.fdp is &fds[0]) without a bounds check (i < j.nfd).
 //
 //go:nosplit
 //go:norace
 //go:nocheckptr
 func fdAt(j *job, i int) *int {
-	return (*int)(unsafe.Add(unsafe.Pointer(&j.fds), uintptr(i)*unsafe.Sizeof(j.fds[0])))
+	return (*int)(unsafe.Add(j.fdp, uintptr(i)*unsafe.Sizeof(int(0))))
 }
 
 // moveFds makes j.fds[i] the child's descriptor i for every i < j.nfd

@@ -29,7 +29,6 @@
 package spawn
 
 import (
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -82,10 +81,10 @@ type job struct {
 	envv **byte // NULL-terminated
 	dir  *byte  // nil: no chdir
 
-	nfd    int           // descriptors to give: fds[:nfd] become 0..nfd-1
-	nextfd int           // above every descriptor in fds[:nfd] and nfd
-	errw   int           // write end of the record pipe
-	fds    [MaxFiles]int // -1: close that descriptor in the child
+	nfd    int            // descriptors to give: fds[:nfd] become 0..nfd-1
+	nextfd int            // above every descriptor in fds[:nfd] and nfd
+	errw   int            // write end of the record pipe
+	fdp    unsafe.Pointer // fds[0] (-1: close that descriptor in the child)
 
 	mask uint64 // the parent thread's signal mask before Start blocked all
 
@@ -104,7 +103,9 @@ type job struct {
 // Everything below is guarded by syscall.ForkLock (held for writing): the
 // slots and their buffers are reused by every start.
 var (
-	slots []*slot
+	slots     []*slot // the first ones point into fixed
+	fixed     [4]slot // no heap object for a process's first few slots
+	fixedPtrs [len(fixed)]*slot
 
 	noVM     bool // CLONE_VM with a stack of the child's own refused: copies from now on
 	noClone3 bool // clone3 or CLONE_CLEAR_SIGHAND refused: clone(2) from now on
@@ -116,28 +117,61 @@ var (
 // until it has executed its program or exited, which the kernel tells by
 // clearing busy (CLONE_CHILD_CLEARTID); until then Start takes another
 // slot. A child with a copy of the memory leaves its slot free at once.
+//
+// All of it lives in one anonymous mapping of slotSize, outside the Go
+// heap: the job at its start, then the descriptors, the argv and envp
+// arrays and the strings, and the child's stack at its end. A start
+// touches the page or two at the start (for a runsv's small environment)
+// and one page of stack: no size class of the Go heap of its own. What
+// does not fit (a huge environment) goes to the heap, kept alive here.
 type slot struct {
-	busy  int32
-	job   job
-	arena []byte  // NUL-terminated strings
-	ptrs  []*byte // argv, nil, envv, nil: pointers into arena
-	stack []byte  // CLONE_VM: the child's stack, outside the Go heap
+	busy int32
+	mem  []byte // the mapping
+	job  *job   // at mem[0]
+	heap []byte // the strings, arrays and descriptors when they do not fit in mem
+
+	stackTop int // the child's initial stack pointer, as an offset in mem
 }
 
-// stackSize is the child's stack with CLONE_VM: the nosplit chain from
-// vmChild needs less than 1 kB (the linker checks it against its limit).
-const stackSize = 16 << 10
+// slotSize is each slot's mapping (address space; only touched pages
+// count); stackSize its top part, the child's stack with CLONE_VM: the
+// nosplit chain from vmChild needs less than 1 kB (the linker checks it
+// against its limit).
+const (
+	slotSize  = 64 << 10
+	stackSize = 8 << 10
+	// pageSize and smallStack: the usual start (a runsv's ./run, a
+	// small environment) fits its job, strings and a stack of
+	// smallStack in one page.
+	pageSize   = 4 << 10
+	smallStack = 2 << 10
+)
 
 // freeSlot returns a slot no child reads any more.
-func freeSlot() *slot {
+func freeSlot() (*slot, error) {
 	for _, s := range slots {
 		if atomic.LoadInt32(&s.busy) == 0 {
-			return s
+			return s, nil
 		}
 	}
+	if slots == nil {
+		slots = fixedPtrs[:0]
+	}
+	// MmapPtr, not Mmap: Mmap records each mapping in a map (a heap size
+	// class of its own in a small daemon); the slots are never unmapped.
+	p, err := unix.MmapPtr(-1, 0, nil, slotSize, unix.PROT_READ|unix.PROT_WRITE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
+	if err != nil {
+		return nil, err
+	}
+	mem := unsafe.Slice((*byte)(p), slotSize)
 	s := &slot{}
+	if len(slots) < len(fixed) && cap(slots) >= len(fixed) {
+		s = &fixed[len(slots)]
+	}
+	*s = slot{mem: mem, job: (*job)(unsafe.Pointer(&mem[0]))}
 	slots = append(slots, s)
-	return s
+	return s, nil
 }
 
 // forceClone makes Start use clone(2) and the child's own reset of the
@@ -164,9 +198,12 @@ func Start(path string, argv, env []string, dir string, files []uintptr, a *Attr
 		a = &Attr{}
 	}
 	syscall.ForkLock.Lock()
-	sl := freeSlot()
-	sl.job.setsid = a.Setsid
-	if err = sl.prepare(path, argv, env, dir, files, w); err == nil {
+	sl, err := freeSlot()
+	if err == nil {
+		sl.job.setsid = a.Setsid
+		err = sl.prepare(path, argv, env, dir, files, w)
+	}
+	if err == nil {
 		pid, pidfd, err = sl.fork(a)
 	}
 	syscall.ForkLock.Unlock()
@@ -175,7 +212,7 @@ func Start(path string, argv, env []string, dir string, files []uintptr, a *Attr
 
 // prepare fills the job (but for the clone flags).
 func (sl *slot) prepare(path string, argv, env []string, dir string, files []uintptr, w int) error {
-	j := &sl.job
+	j := sl.job
 	n := len(path) + 1 + len(dir) + 1
 	for _, s := range argv {
 		n += len(s) + 1
@@ -183,15 +220,35 @@ func (sl *slot) prepare(path string, argv, env []string, dir string, files []uin
 	for _, s := range env {
 		n += len(s) + 1
 	}
-	if cap(sl.arena) < n {
-		sl.arena = make([]byte, 0, n+n/2)
+	// The descriptors, then the pointer arrays (8-byte aligned), then the
+	// strings: in the mapping after the job if they fit below the
+	// child's stack, else in the heap.
+	k := len(argv) + len(env) + 2
+	need := 8*len(files) + 8*k + n
+	off := int((unsafe.Sizeof(*j) + 7) &^ 7)
+	area := sl.mem[off : slotSize-stackSize]
+	// The child's stack: below the end of the first page if the rest
+	// leaves it smallStack there (one page touched in all), else at the
+	// end of the mapping.
+	sl.stackTop = slotSize
+	if off+need <= pageSize-smallStack {
+		sl.stackTop = pageSize
 	}
-	if need := len(argv) + len(env) + 2; cap(sl.ptrs) < need {
-		sl.ptrs = make([]*byte, need+need/2)
+	if need > len(area) {
+		if cap(sl.heap) < need+8 {
+			sl.heap = make([]byte, need+8+need/2)
+		}
+		area = sl.heap[:cap(sl.heap)]
+		area = area[(8-uintptr(unsafe.Pointer(&area[0]))%8)%8:]
 	}
+	fds := unsafe.Slice((*int)(unsafe.Pointer(&area[0])), len(files)+1)
+	area = area[8*len(files):]
+	sl0 := unsafe.Slice((**byte)(unsafe.Pointer(&area[0])), k)
+	area = area[8*k:]
+	arena := area[:0:n]
 	// The arena does not move while it is filled (its capacity
 	// suffices), so that pointers into it are taken as it grows.
-	b := sl.arena[:0]
+	b := arena
 	add := func(s string) *byte {
 		i := len(b)
 		b = append(append(b, s...), 0)
@@ -202,7 +259,7 @@ func (sl *slot) prepare(path string, argv, env []string, dir string, files []uin
 	if dir != "" {
 		j.dir = add(dir)
 	}
-	p := sl.ptrs[:0]
+	p := sl0[:0]
 	for _, s := range argv {
 		p = append(p, add(s))
 	}
@@ -211,7 +268,6 @@ func (sl *slot) prepare(path string, argv, env []string, dir string, files []uin
 		p = append(p, add(s))
 	}
 	p = append(p, nil)
-	sl.arena, sl.ptrs = b, p
 	// A NUL inside a string would cut it short: refuse, as ForkExec does.
 	nul := 0
 	for _, c := range b {
@@ -227,12 +283,13 @@ func (sl *slot) prepare(path string, argv, env []string, dir string, files []uin
 
 	j.nfd = len(files)
 	j.nextfd = len(files)
+	j.fdp = unsafe.Pointer(&fds[0])
 	for i, f := range files {
 		fd := int(f)
 		if f == ^uintptr(0) {
 			fd = -1
 		}
-		j.fds[i] = fd
+		fds[i] = fd
 		if fd > j.nextfd {
 			j.nextfd = fd
 		}
@@ -256,7 +313,7 @@ func b2i(b bool) int {
 // fork clones the child (with the fallbacks: clone3 without CLONE_VM,
 // clone(2)) and returns its pid and pidfd.
 func (sl *slot) fork(a *Attr) (pid, pidfd int, err error) {
-	j := &sl.job
+	j := sl.job
 	for {
 		wantPidfd := a.PidFD && !noPidfd
 		j.pidfd = -1
@@ -281,23 +338,25 @@ func (sl *slot) fork(a *Attr) (pid, pidfd int, err error) {
 				j.flags |= unix.CLONE_PIDFD
 			}
 		}
-		if vm && sl.stack == nil {
-			st, err := unix.Mmap(-1, 0, stackSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_STACK)
-			if err != nil {
-				return 0, -1, err
-			}
-			sl.stack = st
-		}
 		var p uintptr
 		var errno syscall.Errno
-		runtime.LockOSThread()
+		// No runtime.LockOSThread: its first call starts the runtime's
+		// template thread, a fourth thread for the life of every runsv
+		// (~40 kB). None is needed: forkChild and forkChildVM are
+		// nosplit and make raw system calls only, so nothing between
+		// blocking the signals and restoring the mask can move the
+		// goroutine to another thread (no preemption check, no
+		// entersyscall, and the asynchronous preemption signal is
+		// blocked).
 		if vm {
 			// The child runs on its own stack in the parent's memory
 			// until its execve; the kernel clears busy then.
 			j.args.flags |= unix.CLONE_VM | unix.CLONE_CHILD_CLEARTID
 			j.args.childTID = uint64(uintptr(unsafe.Pointer(&sl.busy)))
-			j.args.stack = uint64(uintptr(unsafe.Pointer(&sl.stack[0])))
-			j.args.stackSize = stackSize
+			// The kernel starts the child's stack pointer at stack +
+			// stackSize (the stack grows down towards the job).
+			j.args.stack = uint64(uintptr(unsafe.Pointer(&sl.mem[0])))
+			j.args.stackSize = uint64(sl.stackTop)
 			atomic.StoreInt32(&sl.busy, 1)
 			p, errno = forkChildVM(j)
 			if errno != 0 {
@@ -306,7 +365,6 @@ func (sl *slot) fork(a *Attr) (pid, pidfd int, err error) {
 		} else {
 			p, errno = forkChild(j)
 		}
-		runtime.UnlockOSThread()
 		switch {
 		case errno == 0:
 			pidfd = -1

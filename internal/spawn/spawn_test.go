@@ -1,6 +1,7 @@
 package spawn
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -113,6 +114,31 @@ func TestArgvEnvExact(t *testing.T) {
 		waitPid(t, pid)
 		if got, want := string(b[:n]), "A=1\x00B=two words\x00C=\x00"; got != want {
 			t.Errorf("env %q, want %q", got, want)
+		}
+	})
+}
+
+// TestBigEnv: an environment larger than a slot's mapping (the strings
+// and arrays then go to the heap) arrives whole, with the descriptors,
+// and the next start with a small one uses the mapping again.
+func TestBigEnv(t *testing.T) {
+	both(t, func(t *testing.T) {
+		big := make([]string, 0, 600)
+		for i := 0; i < cap(big); i++ {
+			big = append(big, fmt.Sprintf("V%d=%s", i, strings.Repeat("x", 200)))
+		}
+		for _, env := range [][]string{big, {"SMALL=1"}} {
+			ws, out := run(t, `env | grep -c '^V[0-9]*=x' > $OUT; echo "$SMALL" >> $OUT`, "", env, []uintptr{0, 1, 2})
+			if !ws.Exited() || ws.ExitStatus() != 0 {
+				t.Fatalf("exit %v", ws)
+			}
+			want := "600\n\n"
+			if len(env) == 1 {
+				want = "0\n1\n"
+			}
+			if out != want {
+				t.Errorf("%d variables: got %q, want %q", len(env), out, want)
+			}
 		}
 	})
 }
