@@ -103,9 +103,8 @@ type job struct {
 // Everything below is guarded by syscall.ForkLock (held for writing): the
 // slots and their buffers are reused by every start.
 var (
-	slots     []*slot // the first ones point into fixed
-	fixed     [4]slot // no heap object for a process's first few slots
-	fixedPtrs [len(fixed)]*slot
+	slots    []*slot  // each at the start of its own mapping
+	heapKeep [][]byte // the slots' heap buffers (referred to from outside the heap)
 
 	noVM     bool // CLONE_VM with a stack of the child's own refused: copies from now on
 	noClone3 bool // clone3 or CLONE_CLEAR_SIGHAND refused: clone(2) from now on
@@ -154,9 +153,6 @@ func freeSlot() (*slot, error) {
 			return s, nil
 		}
 	}
-	if slots == nil {
-		slots = fixedPtrs[:0]
-	}
 	// MmapPtr, not Mmap: Mmap records each mapping in a map (a heap size
 	// class of its own in a small daemon); the slots are never unmapped.
 	p, err := unix.MmapPtr(-1, 0, nil, slotSize, unix.PROT_READ|unix.PROT_WRITE,
@@ -165,11 +161,10 @@ func freeSlot() (*slot, error) {
 		return nil, err
 	}
 	mem := unsafe.Slice((*byte)(p), slotSize)
-	s := &slot{}
-	if len(slots) < len(fixed) && cap(slots) >= len(fixed) {
-		s = &fixed[len(slots)]
-	}
-	*s = slot{mem: mem, job: (*job)(unsafe.Pointer(&mem[0]))}
+	// The slot's own fields at the start of its mapping (no heap object,
+	// no room in the binary's BSS), then the job.
+	s := (*slot)(p)
+	*s = slot{mem: mem, job: (*job)(unsafe.Add(p, (unsafe.Sizeof(slot{})+7)&^7))}
 	slots = append(slots, s)
 	return s, nil
 }
@@ -225,7 +220,7 @@ func (sl *slot) prepare(path string, argv, env []string, dir string, files []uin
 	// child's stack, else in the heap.
 	k := len(argv) + len(env) + 2
 	need := 8*len(files) + 8*k + n
-	off := int((unsafe.Sizeof(*j) + 7) &^ 7)
+	off := int((unsafe.Sizeof(slot{})+7)&^7 + (unsafe.Sizeof(*j)+7)&^7)
 	area := sl.mem[off : slotSize-stackSize]
 	// The child's stack: below the end of the first page if the rest
 	// leaves it smallStack there (one page touched in all), else at the
@@ -237,6 +232,7 @@ func (sl *slot) prepare(path string, argv, env []string, dir string, files []uin
 	if need > len(area) {
 		if cap(sl.heap) < need+8 {
 			sl.heap = make([]byte, need+8+need/2)
+			heapKeep = append(heapKeep, sl.heap)
 		}
 		area = sl.heap[:cap(sl.heap)]
 		area = area[(8-uintptr(unsafe.Pointer(&area[0]))%8)%8:]
@@ -393,9 +389,15 @@ var records struct {
 	err  error
 	r, w int
 
-	mu  sync.Mutex
-	tab [128]record // read, not yet asked for: tab[:n], oldest first
-	n   int
+	mu          sync.Mutex
+	*recordBufs // allocated at the first ExecError: most processes never ask
+	n           int
+}
+
+// recordBufs is the table of records read but not yet asked for (tab[:n],
+// oldest first) and the buffer they are read into.
+type recordBufs struct {
+	tab [128]record
 	buf [128 * recordSize]byte
 }
 
@@ -430,6 +432,9 @@ func ExecError(pid int) (syscall.Errno, bool) {
 	}
 	records.mu.Lock()
 	defer records.mu.Unlock()
+	if records.recordBufs == nil {
+		records.recordBufs = new(recordBufs)
+	}
 	if e, ok := take(pid); ok {
 		return e, true
 	}
