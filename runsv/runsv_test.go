@@ -19,8 +19,10 @@ import (
 
 // ourExtra is the one file of supervise/ that runit's runsv does not
 // write: our supervise/extra (extra.go), left out where the two are
-// compared.
+// compared, with its extra.new while it is being replaced.
 const ourExtra = "extra"
+
+func isOurExtra(name string) bool { return name == ourExtra || name == ourExtra+".new" }
 
 // listing describes the files of a supervise directory: name, type and
 // permission bits, and the size of the fixed-size ones (our extra left
@@ -35,7 +37,7 @@ func listing(t *testing.T, dir string) string {
 	out := []string{". " + st.Mode().String()}
 	for _, e := range ents {
 		fi, err := os.Lstat(filepath.Join(dir, e.Name()))
-		if err != nil || e.Name() == ourExtra {
+		if err != nil || isOurExtra(e.Name()) {
 			continue
 		}
 		size := strconv.FormatInt(fi.Size(), 10)
@@ -434,7 +436,7 @@ func TestLogPidFile(t *testing.T) {
 			ents, _ := os.ReadDir(filepath.Join(dir, "log/supervise"))
 			var names []string
 			for _, e := range ents {
-				if e.Name() != ourExtra {
+				if !isOurExtra(e.Name()) {
 					names = append(names, e.Name())
 				}
 			}
@@ -447,7 +449,7 @@ func TestLogPidFile(t *testing.T) {
 		n := 0
 		ents, _ := os.ReadDir(filepath.Join(dir, "log/supervise"))
 		for _, e := range ents {
-			if e.Name() != ourExtra {
+			if !isOurExtra(e.Name()) {
 				n++
 			}
 		}
