@@ -111,3 +111,27 @@ func TestStatusAllocs(t *testing.T) {
 		t.Errorf("sv status allocates per service: %v allocations for 1 service, %v for 50", one, fifty)
 	}
 }
+
+// TestLineMatchesSupervise: sv's appending renderer gives supervise.Line's
+// text for every combination of state, flags and down file, for pids
+// below 2^31 (above, sv's differs on purpose: runit's sign extension,
+// checked in TestLine and TestRender).
+func TestLineMatchesSupervise(t *testing.T) {
+	since := future
+	for _, pid := range []int{0, 1, 12345, 0x7fffffff} {
+		for _, state := range []byte{supervise.Down, supervise.Run, supervise.Finish, 7} {
+			for _, want := range []byte{supervise.WantUp, supervise.WantDown, 'x'} {
+				for flags := range 8 {
+					r := supervise.Record{Since: since, PID: pid, Paused: flags&1 != 0, Term: flags&2 != 0, Want: want, State: state}
+					down := flags&4 != 0
+					for _, now := range []uint64{since.Sec - 1, since.Sec, since.Sec + 98765} {
+						want := supervise.Line("svc", r, now, down)
+						if got := line("svc", r, now, down); got != want {
+							t.Errorf("%+v now %d down %v: %q, supervise.Line %q", r, now, down, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
