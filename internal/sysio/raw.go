@@ -5,6 +5,7 @@
 package sysio
 
 import (
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -26,9 +27,30 @@ func errnoErr(e unix.Errno) error {
 	return e
 }
 
+// shortPath is the size of the stack buffer the Raw* calls copy a path
+// into (with its NUL): paths of up to shortPath-1 bytes cost no
+// allocation, so that sv can look at many services without producing
+// garbage; longer ones go through unix.BytePtrFromString.
+const shortPath = 256
+
+// cstr returns path as a NUL-terminated C string, in buf if it fits;
+// EINVAL for a path that holds a NUL (as unix.BytePtrFromString).
+func cstr(buf *[shortPath]byte, path string) (*byte, error) {
+	if len(path) >= len(buf) {
+		return unix.BytePtrFromString(path)
+	}
+	if strings.IndexByte(path, 0) >= 0 {
+		return nil, unix.EINVAL
+	}
+	copy(buf[:], path)
+	buf[len(path)] = 0
+	return &buf[0], nil
+}
+
 // RawOpen is openat(AT_FDCWD, path, flags|O_CLOEXEC).
 func RawOpen(path string, flags int) (int, error) {
-	p, err := unix.BytePtrFromString(path)
+	var buf [shortPath]byte
+	p, err := cstr(&buf, path)
 	if err != nil {
 		return -1, err
 	}
@@ -55,7 +77,8 @@ func RawRead(fd int, b []byte) (int, error) {
 
 // RawChdir is chdir(2).
 func RawChdir(path string) error {
-	p, err := unix.BytePtrFromString(path)
+	var buf [shortPath]byte
+	p, err := cstr(&buf, path)
 	if err != nil {
 		return err
 	}
@@ -65,7 +88,8 @@ func RawChdir(path string) error {
 
 // RawStat stats path (following links) and reports only the error.
 func RawStat(path string) error {
-	p, err := unix.BytePtrFromString(path)
+	var buf [shortPath]byte
+	p, err := cstr(&buf, path)
 	if err != nil {
 		return err
 	}

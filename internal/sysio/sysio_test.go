@@ -106,3 +106,65 @@ func TestExecutable(t *testing.T) {
 		t.Errorf("LookPath: %q %v", p, err)
 	}
 }
+
+// TestRawPaths: the Raw* calls take paths short enough for their stack
+// buffer without allocating, and still take longer ones (through the
+// heap) and refuse a path with a NUL as unix.BytePtrFromString does.
+func TestRawPaths(t *testing.T) {
+	dir := t.TempDir()
+	short := filepath.Join(dir, "f")
+	long := filepath.Join(dir, strings.Repeat("d", 200), strings.Repeat("e", 200))
+	if len(long) < shortPath {
+		t.Fatal("long path too short")
+	}
+	for _, p := range []string{short, long} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fd, err := RawOpen(p, unix.O_RDONLY)
+		if err != nil {
+			t.Fatalf("RawOpen(%d bytes): %v", len(p), err)
+		}
+		RawClose(fd)
+		if err := RawStat(p); err != nil {
+			t.Fatalf("RawStat(%d bytes): %v", len(p), err)
+		}
+		if err := RawStat(p + "x"); err != unix.ENOENT {
+			t.Fatalf("RawStat(%d bytes, missing) = %v, want ENOENT", len(p)+1, err)
+		}
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	if err := RawChdir(filepath.Dir(long)); err != nil {
+		t.Fatal(err)
+	}
+	if err := RawChdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := RawStat("f"); err != nil {
+		t.Fatalf("RawStat after RawChdir: %v", err)
+	}
+	for _, p := range []string{"f\x00x", long + "\x00"} {
+		if _, err := RawOpen(p, unix.O_RDONLY); err != unix.EINVAL {
+			t.Errorf("RawOpen(path with NUL) = %v, want EINVAL", err)
+		}
+		if err := RawStat(p); err != unix.EINVAL {
+			t.Errorf("RawStat(path with NUL) = %v, want EINVAL", err)
+		}
+	}
+	if a := testing.AllocsPerRun(10, func() {
+		if fd, err := RawOpen(short, unix.O_RDONLY); err == nil {
+			RawClose(fd)
+		}
+		RawStat(short)
+		RawChdir(dir)
+	}); a != 0 {
+		t.Errorf("%v allocations for short paths, want 0", a)
+	}
+}

@@ -12,8 +12,10 @@
 package sv
 
 import (
+	"strconv"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -179,6 +181,7 @@ type sv struct {
 	islog bool   // handling <service>/log in the status command
 	st    supervise.Buf
 	out   []byte // stdout buffer, written at runit's flush points
+	path  []byte // $SVDIR/name, reused for every service (chdirIn)
 	jerr  string // -j: the message of the last failure (json.go)
 }
 
@@ -191,7 +194,9 @@ func Main(argv []string) (code int) {
 	if uerr != nil {
 		return usage(argv, uerr.version)
 	}
-	s := &sv{config: c, svdir: defaultSvdir, curdir: -1}
+	// One output buffer for the whole run: flush writes it out once it
+	// holds 4096 bytes, so it does not grow with the number of services.
+	s := &sv{config: c, svdir: defaultSvdir, curdir: -1, out: make([]byte, 0, 8192)}
 	if d, ok := syscall.Getenv("SVDIR"); ok {
 		s.svdir = d
 	}
@@ -299,7 +304,7 @@ func (s *sv) enter(name string, full bool) bool {
 		}
 		err = s.chdir(name)
 	case s.svdir != "" && s.svdir[0] == '/' && len(s.svdir)+1+len(name) < unix.PathMax:
-		if err = s.chdir(s.svdir + "/" + name); err == nil {
+		if err = s.chdirIn(s.svdir, name); err == nil {
 			break
 		}
 		fallthrough
@@ -321,6 +326,15 @@ func (s *sv) enter(name string, full bool) bool {
 func (s *sv) chdir(dir string) error {
 	s.away = true
 	return sysio.RawChdir(dir)
+}
+
+// chdirIn is chdir(dir + "/" + name) with the path built in s.path, which
+// is reused for every service (sysio.RawChdir copies it and keeps nothing).
+func (s *sv) chdirIn(dir, name string) error {
+	s.path = append(s.path[:0], dir...)
+	s.path = append(s.path, '/')
+	s.path = append(s.path, name...)
+	return s.chdir(unsafe.String(unsafe.SliceData(s.path), len(s.path)))
 }
 
 // home returns to the directory sv was started in, if it left it.
@@ -492,7 +506,7 @@ func (s *sv) statusPrint(name string) int {
 		normallyUp = true
 	}
 	r := s.record()
-	s.outs(line(name, r, s.tnow.Sec, !normallyUp))
+	s.out = appendLine(s.out, name, r, s.tnow.Sec, !normallyUp)
 	if r.PID != 0 {
 		return 1
 	}
@@ -571,17 +585,45 @@ func (s *sv) control(a string) int {
 // runit keeps the pid in an int and prints it as an unsigned long, so the
 // value comes out sign-extended to 64 bits.
 func line(name string, r supervise.Record, nowSec uint64, downFile bool) string {
-	l := supervise.Line(name, r, nowSec, downFile)
-	if r.State == supervise.Down || int32(uint32(r.PID)) >= 0 {
-		return l
+	return string(appendLine(nil, name, r, nowSec, downFile))
+}
+
+// appendLine appends line's text to b; it allocates only to grow b.
+func appendLine(b []byte, name string, r supervise.Record, nowSec uint64, downFile bool) []byte {
+	if w := supervise.StateWord(r.State); w != "" {
+		b = append(b, w...)
+		b = append(b, ": "...)
 	}
-	at := len(supervise.StateWord(r.State)) + len(name) + len("(pid ") + 2
-	if supervise.StateWord(r.State) != "" {
-		at += 2
+	b = append(b, name...)
+	b = append(b, ": "...)
+	if r.State != supervise.Down {
+		b = append(b, "(pid "...)
+		b = strconv.AppendUint(b, uint64(int64(int32(uint32(r.PID)))), 10)
+		b = append(b, ") "...)
 	}
-	old := msg.Itoa(int64(r.PID))
-	if len(l) < at+len(old) || l[at:at+len(old)] != old {
-		return l
+	var secs uint64
+	if nowSec > r.Since.Sec {
+		secs = nowSec - r.Since.Sec
 	}
-	return l[:at] + msg.Utoa(uint64(int64(int32(uint32(r.PID))))) + l[at+len(old):]
+	b = strconv.AppendUint(b, secs, 10)
+	b = append(b, 's')
+	switch {
+	case r.PID != 0 && downFile:
+		b = append(b, ", normally down"...)
+	case r.PID == 0 && !downFile:
+		b = append(b, ", normally up"...)
+	}
+	if r.PID != 0 && r.Paused {
+		b = append(b, ", paused"...)
+	}
+	if r.PID == 0 && r.Want == supervise.WantUp {
+		b = append(b, ", want up"...)
+	}
+	if r.PID != 0 && r.Want == supervise.WantDown {
+		b = append(b, ", want down"...)
+	}
+	if r.PID != 0 && r.Term {
+		b = append(b, ", got TERM"...)
+	}
+	return b
 }
