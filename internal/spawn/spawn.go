@@ -138,6 +138,8 @@ type slot struct {
 // against its limit).
 const (
 	slotSize  = 64 << 10
+	maxSlots  = 4
+	futexWait = 0 // FUTEX_WAIT (shared: the kernel wakes CLEARTID waiters without FUTEX_PRIVATE_FLAG)
 	stackSize = 8 << 10
 	// pageSize and smallStack: the usual start (a runsv's ./run, a
 	// small environment) fits its job, strings and a stack of
@@ -147,11 +149,28 @@ const (
 )
 
 // freeSlot returns a slot no child reads any more.
+//
+// At most maxSlots children can be between their clone and their exec:
+// a start beyond them waits (as ForkExec waits for every one) until the
+// kernel clears a slot, so that a burst of starts (runsvdir starting a
+// tree) does not leave a page per child behind.
 func freeSlot() (*slot, error) {
-	for _, s := range slots {
-		if atomic.LoadInt32(&s.busy) == 0 {
-			return s, nil
+	for {
+		for _, s := range slots {
+			if atomic.LoadInt32(&s.busy) == 0 {
+				return s, nil
+			}
 		}
+		if len(slots) < maxSlots {
+			break
+		}
+		// The kernel wakes a futex waiter on the word it clears
+		// (CLONE_CHILD_CLEARTID: a shared futex); the timeout only
+		// bounds a wait that began just after the clear.
+		slotWaits.Add(1)
+		ts := unix.Timespec{Nsec: 1e6}
+		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&slots[0].busy)), futexWait, 1,
+			uintptr(unsafe.Pointer(&ts)), 0, 0)
 	}
 	// MmapPtr, not Mmap: Mmap records each mapping in a map (a heap size
 	// class of its own in a small daemon); the slots are never unmapped.
@@ -168,6 +187,9 @@ func freeSlot() (*slot, error) {
 	slots = append(slots, s)
 	return s, nil
 }
+
+// slotWaits counts the waits for a free slot (tests).
+var slotWaits atomic.Int32
 
 // forceClone makes Start use clone(2) and the child's own reset of the
 // signal handlers, forceCopy clone3 without CLONE_VM (tests of those

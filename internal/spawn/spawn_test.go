@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -663,4 +664,76 @@ func TestSlotReuse(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSlotBound: with maxSlots children held between their clone and
+// their exec (created in a frozen cgroup), one more start waits for a
+// slot instead of taking a new one, and goes on once they exec.
+func TestSlotBound(t *testing.T) {
+	if !haveVM {
+		t.Skip("children with a copy of the memory free their slot at once")
+	}
+	root := cgroup2Root(t)
+	dir := filepath.Join(root, "gorunit-spawn-bound-"+strconv.Itoa(os.Getpid()))
+	if err := os.Mkdir(dir, 0755); err != nil {
+		t.Skip("cannot create a cgroup: ", err)
+	}
+	defer os.Remove(dir)
+	freeze := func(v string) {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.freeze"), []byte(v), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	freeze("1")
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	// Slots still free from earlier tests count too: fill them all.
+	var pids []int
+	for {
+		syscall.ForkLock.Lock()
+		busy := 0
+		for _, s := range slots {
+			if atomic.LoadInt32(&s.busy) != 0 {
+				busy++
+			}
+		}
+		syscall.ForkLock.Unlock()
+		if busy == maxSlots {
+			break
+		}
+		pid, _, err := Start("/bin/true", []string{"true"}, nil, "", []uintptr{0, 1, 2}, &Attr{UseCgroupFD: true, CgroupFD: fd})
+		if err != nil {
+			freeze("0")
+			t.Fatal(err)
+		}
+		pids = append(pids, pid)
+	}
+	w0 := slotWaits.Load()
+	done := make(chan int, 1)
+	go func() {
+		pid, _, err := Start("/bin/true", []string{"true"}, nil, "", []uintptr{0, 1, 2}, nil)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- pid
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for slotWaits.Load() == w0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	waited := slotWaits.Load() != w0
+	freeze("0")
+	pids = append(pids, <-done)
+	for _, pid := range pids {
+		waitPid(t, pid)
+	}
+	if !waited {
+		t.Error("a start with every slot busy did not wait")
+	}
+	if len(slots) > maxSlots {
+		t.Errorf("%d slots, at most %d wanted", len(slots), maxSlots)
+	}
 }
