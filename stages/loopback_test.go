@@ -1,6 +1,10 @@
 package stages
 
 import (
+	"context"
+	"time"
+
+	"gorunit/internal/testenv"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -23,6 +27,8 @@ func TestLoopbackAddsAddresses(t *testing.T) {
 		err                error
 	}
 	done := make(chan result, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Deadline)
+	defer cancel()
 	go func() {
 		// The thread is left in its namespace and dies with the goroutine.
 		runtime.LockOSThread()
@@ -32,7 +38,7 @@ func TestLoopbackAddsAddresses(t *testing.T) {
 			return
 		}
 		show := func() string {
-			out, err := exec.Command(ip, "-o", "addr", "show", "dev", "lo").CombinedOutput()
+			out, err := exec.CommandContext(ctx, ip, "-o", "addr", "show", "dev", "lo").CombinedOutput()
 			if err != nil {
 				r.err = err
 			}
@@ -46,7 +52,7 @@ func TestLoopbackAddsAddresses(t *testing.T) {
 		}
 		loopback(false)
 		r.up = show()
-		if out, err := exec.Command(ip, "addr", "flush", "dev", "lo").CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(ctx, ip, "addr", "flush", "dev", "lo").CombinedOutput(); err != nil {
 			r.err = err
 			r.flushed = string(out)
 			return
@@ -55,7 +61,12 @@ func TestLoopbackAddsAddresses(t *testing.T) {
 		loopback(false)
 		r.again = show()
 	}()
-	r := <-done
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(testenv.Deadline):
+		t.Fatal("loopback did not return")
+	}
 	if r.err != nil {
 		t.Fatal(r.err, r.flushed)
 	}

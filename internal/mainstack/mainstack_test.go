@@ -1,18 +1,22 @@
 package mainstack_test
 
 import (
+	"context"
 	_ "gorunit/internal/mainstack"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestFirstGrowth: the package's initialiser must run before
 // internal/godebug's, the first to grow the main goroutine's stack
 // otherwise (the order is the runtime's; GODEBUG=inittrace=1 prints it).
 func TestFirstGrowth(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -1,6 +1,7 @@
 package spawn
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -35,6 +36,16 @@ func waitPid(t *testing.T, pid int) unix.WaitStatus {
 		return got == pid
 	})
 	return ws
+}
+
+// deadline bounds every wait of these tests.
+const deadline = 30 * time.Second
+
+// commandCtx is exec.Command killed after deadline.
+func commandCtx(t *testing.T, name string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	t.Cleanup(cancel)
+	return exec.CommandContext(ctx, name, args...)
 }
 
 // both runs f with each way of cloning: clone3 with CLONE_VM and a stack
@@ -104,6 +115,7 @@ func TestArgvEnvExact(t *testing.T) {
 	both(t, func(t *testing.T) {
 		env := lookPath(t, "env")
 		r, w, _ := os.Pipe()
+		r.SetReadDeadline(time.Now().Add(deadline))
 		defer r.Close()
 		pid, _, err := Start(env, []string{"env", "-0"}, []string{"A=1", "B=two words", "C="}, "", []uintptr{0, w.Fd(), 2}, nil)
 		w.Close()
@@ -355,6 +367,7 @@ func TestSignals(t *testing.T) {
 		unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_BLOCK, uintptr(unsafe.Pointer(&block)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
 		defer unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
 		r, w, _ := os.Pipe()
+		r.SetReadDeadline(time.Now().Add(deadline))
 		defer r.Close()
 		pid, _, err := Start(cat, []string{"cat", "/proc/self/status"}, nil, "", []uintptr{0, w.Fd(), 2}, nil)
 		w.Close()
@@ -426,6 +439,7 @@ func TestCgroup(t *testing.T) {
 	defer unix.Close(fd)
 	cat := lookPath(t, "cat")
 	r, w, _ := os.Pipe()
+	r.SetReadDeadline(time.Now().Add(deadline))
 	defer r.Close()
 	pid, pidfd, err := Start(cat, []string{"cat", "/proc/self/cgroup"}, nil, "", []uintptr{0, w.Fd(), 2}, &Attr{PidFD: true, UseCgroupFD: true, CgroupFD: fd})
 	w.Close()
@@ -579,10 +593,10 @@ func TestChildCallsNothing(t *testing.T) {
 	if rlimitKnown {
 		args = append(args, "-tags", "gorunit_linkname")
 	}
-	if out, err := exec.Command(gobin, append(args, "gorunit/internal/spawn")...).CombinedOutput(); err != nil {
+	if out, err := commandCtx(t, gobin, append(args, "gorunit/internal/spawn")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	out, err := exec.Command(gobin, "tool", "objdump", "-s", `^gorunit/internal/spawn\.(forkChild|forkChildVM|vmChild|child|fail|resetSignals|restoreRlimit|moveFds|fdAt)$`, archive).CombinedOutput()
+	out, err := commandCtx(t, gobin, "tool", "objdump", "-s", `^gorunit/internal/spawn\.(forkChild|forkChildVM|vmChild|child|fail|resetSignals|restoreRlimit|moveFds|fdAt)$`, archive).CombinedOutput()
 	if err != nil {
 		t.Fatalf("objdump: %v\n%s", err, out)
 	}
@@ -720,13 +734,18 @@ func TestSlotBound(t *testing.T) {
 		}
 		done <- pid
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for slotWaits.Load() == w0 && time.Now().Before(deadline) {
+	until := time.Now().Add(20 * time.Second)
+	for slotWaits.Load() == w0 && time.Now().Before(until) {
 		time.Sleep(time.Millisecond)
 	}
 	waited := slotWaits.Load() != w0
 	freeze("0")
-	pids = append(pids, <-done)
+	select {
+	case pid := <-done:
+		pids = append(pids, pid)
+	case <-time.After(deadline):
+		t.Fatal("the start waiting for a slot did not return after the thaw")
+	}
 	for _, pid := range pids {
 		waitPid(t, pid)
 	}
